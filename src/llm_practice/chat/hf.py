@@ -1,0 +1,202 @@
+"""The transformers engine: Hugging Face model folders, and GGUF files through a one-time dequantise.
+
+GGUF-loaded transformers models cannot be trained, and loading through `gguf_file=` dequantises
+on every start, so the first load saves the dequantised model as safetensors under
+`LLMP_HOME/cache/dequantized/`; later loads (and the training stages) read that folder.
+The chat template and end-of-turn tokens come from the tokenizer and generation config.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import ModelFormatError
+from ..models.registry import ModelInfo
+from ..settings import get_settings
+from .engine import ChatEngine, ChatStream, GenerationParams, Message
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """Silence transformers' load-time logging and progress bars in the terminal UI."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from transformers.utils import logging as hf_logging
+
+            before = hf_logging.get_verbosity()
+            hf_logging.set_verbosity_error()
+            hf_logging.disable_progress_bar()
+        except ImportError:
+            yield
+            return
+        try:
+            yield
+        finally:
+            hf_logging.set_verbosity(before)
+
+
+def _gguf_cache_key(path: Path) -> str:
+    stat = path.stat()
+    with path.open("rb") as f:
+        head = f.read(1 << 20)
+    digest = hashlib.sha256(head + f"{stat.st_size}".encode()).hexdigest()[:16]
+    return f"{path.stem}-{digest}"
+
+
+def dequantized_folder(gguf_path: Path) -> Path:
+    """Return an HF folder with the GGUF's weights in safetensors, creating it once."""
+    target = get_settings().cache_dir / "dequantized" / _gguf_cache_key(gguf_path)
+    if (target / "config.json").is_file():
+        return target
+    from ..models.gguf import inspect_gguf
+
+    inspect_gguf(gguf_path)  # clear error for truncated files before transformers reads them
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+    try:
+        with quiet_transformers():
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            kwargs = {"gguf_file": gguf_path.name}
+            tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(
+                gguf_path.parent, dtype=torch.float32, **kwargs
+            )
+            # The weights are already plain fp32 tensors; the GGUF "quantizer" only marks how they
+            # were read, and save_pretrained refuses to write while it is attached.
+            model.hf_quantizer = None
+            if hasattr(model.config, "quantization_config"):
+                del model.config.quantization_config
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+        os.replace(tmp, target)  # atomic: a crash never leaves a half-written cache entry
+    except Exception as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, (ValueError, OSError, KeyError)):
+            raise ModelFormatError(gguf_path, f"transformers could not dequantise it ({e}).",
+                                   "Use the default llama.cpp engine for this GGUF.") from e
+        raise
+    return target
+
+
+class _Cancel:
+    """A stopping criterion that a ChatStream's close() trips."""
+
+    def __init__(self):
+        self.event = threading.Event()
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool)
+
+
+class TransformersEngine(ChatEngine):
+    name = "transformers"
+
+    def __init__(self, model: ModelInfo, *, threads: int | None = None, context: int = 4096,
+                 dtype: str = "float32", device: str | None = None):
+        super().__init__(model, threads=threads, context=context)
+        folder = dequantized_folder(model.path) if model.format == "gguf" else model.path
+        self.folder = folder
+        with quiet_transformers():
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            torch.set_num_threads(self.threads)
+            self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            try:
+                self.tokenizer = AutoTokenizer.from_pretrained(folder)
+                self.lm = AutoModelForCausalLM.from_pretrained(
+                    folder, dtype=getattr(torch, dtype)
+                ).to(self.device)
+            except (OSError, ValueError) as e:
+                raise ModelFormatError(folder, f"transformers could not load it ({e}).") from e
+        self.lm.eval()
+        if not self.tokenizer.chat_template:
+            raise ModelFormatError(
+                folder,
+                "the tokenizer has no chat template, so it cannot chat.",
+                "Use an instruct/chat model, or a base model only for completion and training.",
+            )
+        self.eos_token_ids = self._end_of_turn_ids()
+
+    def _end_of_turn_ids(self) -> list[int]:
+        ids = self.lm.generation_config.eos_token_id
+        ids = [ids] if isinstance(ids, int) else list(ids or [])
+        for token in (self.tokenizer.eos_token, "<|im_end|>", "<|eot_id|>", "<end_of_turn>"):
+            if token and token in self.tokenizer.get_vocab():
+                ids.append(self.tokenizer.convert_tokens_to_ids(token))
+        return sorted(set(ids))
+
+    def chat(self, messages: list[Message], params: GenerationParams) -> ChatStream:
+        return ChatStream(lambda stream: self._generate(stream, messages, params))
+
+    def _generate(self, stream: ChatStream, messages: list[Message], params: GenerationParams
+                  ) -> Iterator[str]:
+        import torch
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
+
+        inputs = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        ).to(self.device)
+        stream.prompt_tokens = int(inputs["input_ids"].shape[1])
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        cancel = _Cancel()
+        stream.on_cancel(cancel.event.set)
+        sample = params.temperature > 0
+        kwargs = dict(
+            **inputs,
+            max_new_tokens=params.max_tokens,
+            do_sample=sample,
+            eos_token_id=self.eos_token_ids,
+            pad_token_id=self.tokenizer.pad_token_id or self.eos_token_ids[0],
+            streamer=streamer,
+            stopping_criteria=StoppingCriteriaList([cancel]),
+            stop_strings=params.stop or None,
+            tokenizer=self.tokenizer if params.stop else None,
+        )
+        if sample:
+            kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        result: dict = {}
+
+        def run():
+            try:
+                if params.seed is not None:
+                    torch.manual_seed(params.seed)
+                with torch.inference_mode():
+                    result["ids"] = self.lm.generate(**kwargs)
+            except BaseException as e:  # surface errors from the worker thread
+                result["error"] = e
+                streamer.end()
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        try:
+            for delta in streamer:
+                if delta:
+                    yield delta
+        finally:
+            cancel.event.set()  # harmless when finished; stops generation when abandoned
+            worker.join()
+        if "error" in result:
+            raise result["error"]
+        new = result["ids"][0, stream.prompt_tokens:].tolist()
+        stream.completion_tokens = len(new)
+        ended = bool(new) and new[-1] in self.eos_token_ids
+        if ended:
+            stream.completion_tokens -= 1  # the end-of-turn token is not part of the answer
+        stream.finish_reason = "stop" if ended or len(new) < params.max_tokens else "length"

@@ -1,0 +1,153 @@
+"""`llmp chat`: the terminal chat (REPL) and one-shot answers for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from ..models.bundled import BUNDLED_NAME
+
+EXAMPLES = """\b
+Examples:
+  llmp chat                                   # chat with the bundled SmolLM2
+  llmp chat smollm2-135m-instruct --system "Answer in one sentence."
+  llmp chat --once "Which city is the capital of France?" --temperature 0
+  echo "Name three colours." | llmp chat --once - --json
+"""
+
+
+@click.command(epilog=EXAMPLES)
+@click.argument("model", default=BUNDLED_NAME)
+@click.option("--once", "question", metavar="TEXT", help="Answer one question and exit ('-' reads stdin).")
+@click.option("--json", "as_json", is_flag=True, help="With --once: print a JSON object with the answer and usage.")
+@click.option("--system", help="System prompt.")
+@click.option("--temperature", type=click.FloatRange(0, 2), default=0.7, show_default=True,
+              help="Sampling temperature; 0 is greedy and deterministic.")
+@click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=0.95, show_default=True)
+@click.option("--max-tokens", type=click.IntRange(min=1), default=512, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed for reproducible sampling.")
+@click.option("--engine", help="llama.cpp (default for GGUF) or transformers (default for HF folders).")
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads (default: all cores).")
+@click.option("--context", type=click.IntRange(min=64), default=4096, show_default=True,
+              help="Context window in tokens.")
+def chat(model, question, as_json, system, temperature, top_p, max_tokens, seed, engine, threads,
+         context):
+    """Chat with MODEL (default: the bundled smollm2-135m-instruct) in the terminal."""
+    from ..chat.engine import GenerationParams, load_engine
+    from ..chat.session import ChatSession
+    from ..errors import ConfigError
+    from ..i18n import t
+    from ..models.registry import get_model
+
+    if as_json and question is None:
+        raise ConfigError("--json", "only works with --once.", 'Use: llmp chat --once "question" --json')
+    info = get_model(model)
+    params = GenerationParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+    if question is None:
+        click.echo(t("chat_loading", model=info.name), err=True)
+    started = time.perf_counter()
+    runner = load_engine(info, engine, threads=threads, context=context)
+    session = ChatSession(runner, params, system=system)
+    if question is not None:
+        _answer_once(session, sys.stdin.read() if question == "-" else question, as_json, started)
+    else:
+        _repl(session)
+
+
+def _answer_once(session, question: str, as_json: bool, started: float) -> None:
+    stream = session.ask(question)
+    if as_json:
+        answer = stream.text()
+        click.echo(json.dumps({
+            "model": session.engine.model.name,
+            "engine": session.engine.name,
+            "answer": answer,
+            "finish_reason": stream.finish_reason,
+            "usage": {
+                "prompt_tokens": stream.prompt_tokens,
+                "completion_tokens": stream.completion_tokens,
+            },
+            "seconds": round(time.perf_counter() - started, 3),
+        }, ensure_ascii=False))
+        return
+    for delta in stream:
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+def _repl(session) -> None:
+    from ..i18n import t
+
+    try:  # line editing and history for input()
+        import readline  # noqa: F401
+    except ImportError:
+        pass
+    click.echo(t("chat_banner", model=session.engine.model.name, engine=session.engine.name), err=True)
+    interrupted = False
+    while True:
+        try:
+            line = input(">>> ")
+        except EOFError:
+            click.echo("\n" + t("chat_bye"), err=True)
+            return
+        except KeyboardInterrupt:
+            if interrupted:
+                click.echo("\n" + t("chat_bye"), err=True)
+                return
+            interrupted = True
+            click.echo("\n" + t("chat_exit_hint"), err=True)
+            continue
+        interrupted = False
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("/"):
+            if _command(session, line) == "exit":
+                click.echo(t("chat_bye"), err=True)
+                return
+            continue
+        stream = session.ask(line)
+        try:
+            for delta in stream:
+                sys.stdout.write(delta)
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            stream.close()
+            sys.stdout.write(" " + t("chat_interrupted"))
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+
+
+def _command(session, line: str) -> str | None:
+    from ..errors import LlmpError
+    from ..i18n import t
+
+    cmd, _, arg = line.partition(" ")
+    arg = arg.strip()
+    if cmd in ("/exit", "/quit", "/bye"):
+        return "exit"
+    if cmd == "/help":
+        click.echo(t("chat_help"))
+    elif cmd == "/reset":
+        session.reset()
+        click.echo(t("chat_reset"))
+    elif cmd == "/system":
+        session.set_system(arg)
+        click.echo(t("chat_system_set"))
+    elif cmd == "/save":
+        if not arg:
+            click.echo(t("chat_usage", usage="/save FILE"))
+            return None
+        try:
+            n = session.save(arg)
+        except LlmpError as e:
+            click.echo(str(e), err=True)
+            return None
+        click.echo(t("chat_saved", n=n, path=arg))
+    else:
+        click.echo(t("chat_unknown_command", cmd=cmd))
+    return None

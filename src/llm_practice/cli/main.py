@@ -1,0 +1,59 @@
+"""The `llmp` command: a lazy click group.
+
+Sub-command modules are imported only when that command runs, so `llmp --help` stays instant
+and never imports torch, transformers or llama.cpp (a test guards this).
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+import click
+
+from .. import __version__
+from .errors import handle_errors
+
+# name -> ("module:attribute", one-line help shown by `llmp --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "chat": ("llm_practice.cli.chat:chat", "Chat with a model in the terminal (or answer once with --once)."),
+    "models": ("llm_practice.cli.models:models", "List, import and remove local models."),
+    "env": ("llm_practice.cli.env:env", "Show versions, hardware, settings and installed engines."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name][0].split(":")
+        return getattr(import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):
+        with handle_errors():
+            return super().invoke(ctx)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Example: llmp chat smollm2-135m-instruct --once 'Which city is the capital of France?'",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="llmp")
+def cli() -> None:
+    """llm-practice: download, size, run, prompt, and fine-tune LLMs on your own machine.
+
+    中文界面：设置 LLMP_LANG=zh。
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    sys.exit(cli.main(args=argv, prog_name="llmp", standalone_mode=True))

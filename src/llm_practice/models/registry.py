@@ -1,0 +1,173 @@
+"""The local model registry: every model `llmp chat` and `llmp serve` can run.
+
+Models come from providers: functions `register_models(register)` published under the entry-point
+group `llm_practice.models`. Our own built-ins (the bundled SmolLM2 and the models under
+`LLMP_HOME/models/`) are registered through that same group, so a plugin package adds models
+exactly the way we do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Callable, Literal
+
+from ..errors import ConfigError, ModelExistsError, ModelFormatError, ModelNotFoundError
+from ..settings import get_settings
+
+MANIFEST = "llmp-model.json"
+ENTRY_POINT_GROUP = "llm_practice.models"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
+
+ModelFormat = Literal["gguf", "hf"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    path: Path  # a .gguf file, or a Hugging Face model folder
+    format: ModelFormat
+    source: str  # "bundled", "import", "hf:REPO", ...
+    description: str = ""
+    aliases: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        data["aliases"] = list(self.aliases)
+        return data
+
+
+Register = Callable[[ModelInfo], None]
+
+
+def _providers() -> list[Callable[[Register], None]]:
+    return [ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)]
+
+
+def list_models() -> list[ModelInfo]:
+    """All registered models, sorted by name; the first registration of a name wins."""
+    found: dict[str, ModelInfo] = {}
+
+    def register(info: ModelInfo) -> None:
+        found.setdefault(info.name, info)
+
+    for provider in _providers():
+        provider(register)
+    return sorted(found.values(), key=lambda m: m.name)
+
+
+def get_model(name: str) -> ModelInfo:
+    models = list_models()
+    for info in models:
+        if name == info.name or name in info.aliases:
+            return info
+    raise ModelNotFoundError(name, [m.name for m in models])
+
+
+def model_dir(name: str) -> Path:
+    """Where a model's manifest (and downloaded files) live: `org/repo` becomes `org--repo`."""
+    return get_settings().models_dir / name.replace("/", "--")
+
+
+def detect_format(path: Path) -> ModelFormat:
+    """Tell a GGUF file from a Hugging Face folder, checking that it is complete enough to load."""
+    from .gguf import inspect_gguf
+
+    if path.is_file():
+        inspect_gguf(path)
+        return "gguf"
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            ggufs = sorted(path.glob("*.gguf"))
+            hint = (
+                f"This folder holds {ggufs[0].name}: import that file instead."
+                if ggufs
+                else "Point at a .gguf file or a folder with config.json and the weights."
+            )
+            raise ModelFormatError(path, "not a Hugging Face model folder (no config.json).", hint)
+        weights = [*path.glob("*.safetensors"), *path.glob("*.bin")]
+        if not weights:
+            raise ModelFormatError(
+                path,
+                "the folder has config.json but no weights (*.safetensors or *.bin).",
+                "Finish the download (`llmp download` resumes) or import the complete folder.",
+            )
+        return "hf"
+    raise ModelFormatError(path, "no such file or folder.", "Check the path and try again.")
+
+
+def import_model(path: str | Path, name: str | None = None, description: str = "") -> ModelInfo:
+    """Register a local GGUF file or HF folder under `name` (default: derived from the path).
+
+    The files stay where they are; only a manifest is written under `LLMP_HOME/models/`.
+    """
+    path = Path(os.path.abspath(Path(path).expanduser()))  # keep symlinks: name from the link
+    fmt = detect_format(path)
+    if name is None:
+        name = (path.stem if fmt == "gguf" else path.name).lower()
+    if not _NAME_RE.match(name):
+        raise ConfigError(
+            "--name",
+            f"'{name}' is not a valid model name.",
+            "Use letters, digits, '.', '_' and '-' (optionally one '/' as in org/model).",
+        )
+    if any(m.name == name or name in m.aliases for m in list_models()):
+        raise ModelExistsError(name)
+    info = ModelInfo(name=name, path=path, format=fmt, source="import", description=description)
+    write_manifest(info)
+    return info
+
+
+def write_manifest(info: ModelInfo) -> Path:
+    """Write the manifest atomically so a crash never leaves a half-written registration."""
+    folder = model_dir(info.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = info.to_json() | {"registered_at": datetime.now(timezone.utc).isoformat()}
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".manifest-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=2)
+    target = folder / MANIFEST
+    os.replace(tmp, target)
+    return target
+
+
+def remove_model(name: str) -> ModelInfo:
+    """Unregister a model; delete its files only when they live inside `LLMP_HOME/models/`."""
+    info = get_model(name)
+    folder = model_dir(info.name)
+    if not (folder / MANIFEST).is_file():
+        raise ConfigError(
+            "MODEL", f"'{info.name}' is {info.source}, not a local registration; it cannot be removed."
+        )
+    shutil.rmtree(folder)
+    return info
+
+
+def register_local_models(register: Register) -> None:
+    """Provider for models imported or downloaded into `LLMP_HOME/models/`."""
+    root = get_settings().models_dir
+    if not root.is_dir():
+        return
+    for manifest in sorted(root.glob(f"*/{MANIFEST}")):
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            register(
+                ModelInfo(
+                    name=data["name"],
+                    path=Path(data["path"]),
+                    format=data["format"],
+                    source=data.get("source", "import"),
+                    description=data.get("description", ""),
+                    aliases=tuple(data.get("aliases", ())),
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue  # a damaged manifest hides one model, never the whole list

@@ -1,0 +1,47 @@
+"""Every test gets its own LLMP_HOME; no test touches the real home directory.
+
+The dequantised-model cache (LLMP_CACHE) is shared by the whole session so the transformers
+engine converts the bundled GGUF once per test run, not once per test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llm_practice.settings import get_settings
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("llmp-cache")
+
+
+@pytest.fixture(autouse=True)
+def llmp_home(tmp_path, monkeypatch, shared_cache) -> Path:
+    home = tmp_path / "llmp-home"
+    monkeypatch.setenv("LLMP_HOME", str(home))
+    monkeypatch.setenv("LLMP_CACHE", str(shared_cache))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("LLMP_LANG", "en")
+    for var in ("LLMP_DEBUG", "LLMP_ENGINE", "HF_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()
+
+
+def run_llmp(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 300
+             ) -> subprocess.CompletedProcess:
+    """Run the installed `llmp` console script as a user would."""
+    return subprocess.run(
+        [str(BIN / "llmp"), *args], input=input, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
