@@ -96,3 +96,114 @@ class ChatFileError(LlmpError, OSError):
     def __init__(self, path: str | Path, problem: str):
         self.path = Path(path)
         super().__init__(f"{self.path}: {problem}", "Pick a path in a folder you can write to.")
+
+
+class HubError(LlmpError):
+    """A model download problem. Partial files stay on disk, so the next run resumes."""
+
+    def __init__(self, repo_id: str, message: str, hint: str | None = None, source: str = "hf"):
+        self.repo_id = repo_id
+        self.source = source
+        super().__init__(message, hint)
+
+
+class RepoNotFoundError(HubError, LookupError):
+    def __init__(self, repo_id: str, source: str = "hf", endpoint: str = ""):
+        self.endpoint = endpoint
+        super().__init__(
+            repo_id,
+            f"Repository '{repo_id}' was not found on {endpoint or source}.",
+            "Check the spelling (OWNER/NAME) and --source. A private repository also reads as "
+            "missing without a token: pass --token T (or set HF_TOKEN).",
+            source,
+        )
+
+
+class RevisionNotFoundError(HubError, LookupError):
+    def __init__(self, repo_id: str, revision: str, source: str = "hf"):
+        self.revision = revision
+        super().__init__(
+            repo_id,
+            f"Revision '{revision}' of '{repo_id}' was not found.",
+            "Pass an existing branch, tag or commit with --revision (the default is main).",
+            source,
+        )
+
+
+class HubAuthError(HubError, PermissionError):
+    """A gated or private repository that needs (another) token."""
+
+    def __init__(self, repo_id: str, problem: str, source: str = "hf"):
+        self.problem = problem
+        token_env = {"hf": "HF_TOKEN", "modelscope": "MODELSCOPE_API_TOKEN"}.get(source, "OPENXLAB_TOKEN")
+        super().__init__(
+            repo_id,
+            f"Access to '{repo_id}' was refused: {problem}",
+            f"Accept the model's conditions on its page if it is gated, then pass a token with "
+            f"--token T or set {token_env}.",
+            source,
+        )
+
+
+class HubUnreachableError(HubError, ConnectionError):
+    def __init__(self, repo_id: str, endpoints: list[str], problem: str, source: str = "hf"):
+        self.endpoints = endpoints
+        self.problem = problem
+        tried = ", ".join(endpoints)
+        hint = (
+            "Try a mirror: --mirror hf-mirror (https://hf-mirror.com), or list mirrors to try in "
+            "order in LLMP_HF_MIRRORS (comma-separated). Files already downloaded are kept."
+            if source == "hf"
+            else "Check the network or pass another --endpoint. Files already downloaded are kept."
+        )
+        super().__init__(repo_id, f"Could not reach {tried}: {problem}", hint, source)
+
+
+class DownloadError(HubError, OSError):
+    """One file could not be fetched or did not verify; what is on disk is kept for resume."""
+
+    def __init__(self, repo_id: str, path: str, problem: str, hint: str | None = None):
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            repo_id,
+            f"{repo_id}: {path}: {problem}",
+            hint or "Run the same `llmp download` command again: it resumes from the bytes on disk.",
+        )
+
+
+class DiskFullError(DownloadError):
+    def __init__(self, repo_id: str, path: str, needed: int, free: int):
+        self.needed = needed
+        self.free = free
+        super().__init__(
+            repo_id,
+            path,
+            f"not enough disk space: {needed / 2**20:,.1f} MiB still to fetch, {free / 2**20:,.1f} MiB free.",
+            "Free some space or pass --local-dir on a bigger disk, then run the command again; "
+            "partial files are kept and resume.",
+        )
+
+
+class DownloadInterruptedError(HubError):
+    def __init__(self, repo_id: str, done_bytes: int):
+        self.done_bytes = done_bytes
+        super().__init__(
+            repo_id,
+            f"Download of '{repo_id}' interrupted ({done_bytes / 2**20:,.1f} MiB on disk).",
+            "Run the same command again to resume from the bytes already on disk.",
+        )
+
+
+class IntegrityError(HubError, ValueError):
+    """`llmp models verify` found files that do not match what the hub published."""
+
+    def __init__(self, repo_id: str, bad: list[tuple[str, str]]):
+        self.bad = bad
+        listing = "; ".join(f"{path}: {problem}" for path, problem in bad)
+        super().__init__(
+            repo_id,
+            f"{len(bad)} file(s) of '{repo_id}' failed verification: {listing}",
+            f"Download them again: `llmp download {repo_id}` fetches only missing or changed files "
+            "(delete the damaged ones first).",
+        )

@@ -24,6 +24,11 @@ class Settings:
     threads: int | None
     lang: str  # "zh" or "en": the language of the terminal UI
     cache_override: Path | None = None
+    hf_mirrors: tuple[str, ...] = ()  # LLMP_HF_MIRRORS: tried in order when hf_endpoint is unreachable
+    modelscope_endpoint: str = "https://www.modelscope.cn"  # from MODELSCOPE_DOMAIN
+    modelscope_token: str | None = None  # MODELSCOPE_API_TOKEN
+    openxlab_endpoint: str = "https://openxlab.org.cn"  # LLMP_OPENXLAB_ENDPOINT
+    openxlab_token: str | None = None  # OPENXLAB_TOKEN
 
     @property
     def models_dir(self) -> Path:
@@ -61,4 +66,17 @@ def get_settings() -> Settings:
         threads=int(threads) if threads and threads.isdigit() else None,
         cache_override=Path(env["LLMP_CACHE"]).expanduser() if env.get("LLMP_CACHE") else None,
         lang="zh" if lang.lower().startswith("zh") else "en",
+        hf_mirrors=tuple(m.strip().rstrip("/") for m in (env.get("LLMP_HF_MIRRORS") or "").split(",") if m.strip()),
+        modelscope_endpoint=_domain_url(env.get("MODELSCOPE_DOMAIN"), "https://www.modelscope.cn"),
+        modelscope_token=env.get("MODELSCOPE_API_TOKEN") or None,
+        openxlab_endpoint=(env.get("LLMP_OPENXLAB_ENDPOINT") or "https://openxlab.org.cn").rstrip("/"),
+        openxlab_token=env.get("OPENXLAB_TOKEN") or None,
     )
+
+
+def _domain_url(value: str | None, default: str) -> str:
+    """MODELSCOPE_DOMAIN is a bare host (www.modelscope.cn); accept a full URL too."""
+    if not value:
+        return default
+    value = value.strip().rstrip("/")
+    return value if "://" in value else f"https://{value}"

@@ -14,7 +14,14 @@ import click
 
 from ..errors import (
     ConfigError,
+    DownloadError,
+    DownloadInterruptedError,
     EngineMissingError,
+    HubAuthError,
+    HubUnreachableError,
+    IntegrityError,
+    RepoNotFoundError,
+    RevisionNotFoundError,
     EngineUnsupportedError,
     LlmpError,
     ModelExistsError,
@@ -32,6 +39,13 @@ EXIT_CODES: list[tuple[type[LlmpError], int]] = [
     (ModelFormatError, 4),
     (EngineMissingError, 5),
     (EngineUnsupportedError, 5),
+    (RepoNotFoundError, 3),
+    (RevisionNotFoundError, 3),
+    (HubAuthError, 6),
+    (HubUnreachableError, 7),
+    (DownloadError, 8),
+    (IntegrityError, 8),
+    (DownloadInterruptedError, 130),
     (LlmpError, 1),
 ]
 

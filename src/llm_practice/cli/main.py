@@ -18,6 +18,7 @@ from .errors import handle_errors
 COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("llm_practice.cli.chat:chat", "Chat with a model in the terminal (or answer once with --once)."),
     "models": ("llm_practice.cli.models:models", "List, import and remove local models."),
+    "download": ("llm_practice.cli.download:download", "Download a model (HF, mirrors, ModelScope, OpenXLab), resumable and verified."),
     "env": ("llm_practice.cli.env:env", "Show versions, hardware, settings and installed engines."),
 }
 

@@ -77,3 +77,25 @@ def rm_cmd(name: str) -> None:
 
     info = remove_model(name)
     click.echo(f"Removed {info.name}")
+
+
+@models.command("verify")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def verify_cmd(name: str, as_json: bool) -> None:
+    """Re-hash a downloaded model's files against the sizes and hashes the hub published.
+
+    Exits non-zero and names each file that is missing or differs.
+
+    Example: llmp models verify Qwen/Qwen2.5-0.5B-Instruct
+    """
+    from ..hub import verify_model
+
+    report = verify_model(name)
+    if as_json:
+        click.echo(json.dumps({"name": report.name, "root": str(report.root),
+                               "files": [{"path": p, "status": s} for p, s in report.checked]}, indent=2))
+        return
+    for path, status in report.checked:
+        click.echo(f"{status:<4} {path}")
+    click.echo(f"{report.name}: all {len(report.checked)} files verified in {report.root}")

@@ -1,0 +1,282 @@
+"""`download_model`: list a repository, fetch the chosen files resumably, verify, register.
+
+Example:
+    from llm_practice.hub import DownloadRequest, download_model
+    result = download_model(DownloadRequest(repo_id="HuggingFaceTB/SmolLM2-135M-Instruct"))
+    print(result.path)  # LLMP_HOME/models/HuggingFaceTB--SmolLM2-135M-Instruct
+
+Files land in `LLMP_HOME/models/<org--repo>/` (or `--local-dir`); a `llmp-files.json` record of
+what the hub published (sizes, hashes) sits next to the model's manifest so `llmp models verify`
+can re-check it later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import ConfigError, DiskFullError, DownloadInterruptedError, IntegrityError
+from ..models.registry import ModelInfo, get_model, model_dir, write_manifest
+from .files import RemoteFile, RepoListing, check_path, safe_target, select_files
+from .transfer import PARTIAL_DIR, FileResult, Fetcher, Interrupted, NullProgress, Progress, local_state
+
+FILES_RECORD = "llmp-files.json"
+Source = Literal["hf", "modelscope", "openxlab"]
+
+
+class DownloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    repo_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+    files: tuple[str, ...] = ()
+    source: Source = "hf"
+    revision: str = "main"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    local_dir: Path | None = None
+    endpoint: str | None = None
+    mirror: str | None = None
+    token: str | None = None
+    dry_run: bool = False
+    max_workers: int = Field(default=8, ge=1, le=64)
+    timeout: float = Field(default=30.0, gt=0)
+
+
+@dataclass
+class PlannedFile:
+    path: str
+    size: int | None
+    state: str  # "present", "partial", "missing"
+    on_disk: int
+
+
+@dataclass
+class DownloadResult:
+    repo_id: str
+    source: str
+    endpoint: str
+    revision: str
+    commit: str | None
+    root: Path
+    path: Path  # what was registered: the folder, or the one GGUF file
+    name: str | None  # the registered model name (None for --dry-run)
+    files: list[PlannedFile] = field(default_factory=list)
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def fetched_bytes(self) -> int:
+        return sum(r.fetched for r in self.results)
+
+    def to_json(self) -> dict:
+        return {
+            "repo_id": self.repo_id, "source": self.source, "endpoint": self.endpoint,
+            "revision": self.revision, "commit": self.commit, "path": str(self.path),
+            "name": self.name, "dry_run": self.name is None, "seconds": round(self.seconds, 3),
+            "fetched_bytes": self.fetched_bytes,
+            "files": [
+                {"path": f.path, "size": f.size, "state": f.state, "on_disk": f.on_disk}
+                | next(({"status": r.status, "fetched": r.fetched} for r in self.results
+                        if r.path == f.path), {})
+                for f in self.files
+            ],
+        }
+
+
+def _list_hf(client, request: DownloadRequest) -> RepoListing:
+    from .huggingface import candidate_endpoints, list_hf
+
+    endpoints = candidate_endpoints(request.endpoint, request.mirror)
+    return list_hf(request.repo_id, request.revision, request.token, endpoints)
+
+
+def _list_modelscope(client, request: DownloadRequest) -> RepoListing:
+    from .modelscope import list_modelscope
+
+    return list_modelscope(client, request.repo_id, request.revision, request.token,
+                           _single_endpoint(request))
+
+
+def _list_openxlab(client, request: DownloadRequest) -> RepoListing:
+    from .openxlab import list_openxlab
+
+    return list_openxlab(client, request.repo_id, request.revision, request.token,
+                         _single_endpoint(request))
+
+
+def _single_endpoint(request: DownloadRequest) -> str | None:
+    if request.mirror:
+        raise ConfigError("--mirror", f"mirrors are for Hugging Face, not --source {request.source}.",
+                          "Pass --endpoint URL instead.")
+    return request.endpoint
+
+
+LISTERS: dict[str, Callable[[object, DownloadRequest], RepoListing]] = {
+    "hf": _list_hf,
+    "modelscope": _list_modelscope,
+    "openxlab": _list_openxlab,
+}
+
+
+def target_root(request: DownloadRequest) -> Path:
+    return Path(request.local_dir).expanduser().resolve() if request.local_dir else model_dir(request.repo_id)
+
+
+def plan(root: Path, files: list[RemoteFile]) -> list[PlannedFile]:
+    return [PlannedFile(f.path, f.size, *local_state(root, f)) for f in files]
+
+
+def download_model(request: DownloadRequest, progress: Progress | None = None,
+                   on_listing: Callable[[RepoListing, list[PlannedFile]], None] | None = None) -> DownloadResult:
+    """Download (or, with dry_run, only plan) a repository; see the module docstring."""
+    import httpx
+
+    progress = progress or NullProgress()
+    root = target_root(request)
+    started = time.perf_counter()
+    with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(request.timeout),
+                      limits=httpx.Limits(max_connections=request.max_workers + 2)) as client:
+        listing = LISTERS[request.source](client, request)
+        chosen = select_files(listing, request.files, request.include, request.exclude)
+        if not chosen:
+            raise ConfigError("--include", f"no files of {request.repo_id} match the filters.",
+                              "Run with --dry-run and without --include/--exclude to see the files.")
+        planned = plan(root, chosen)
+        result = DownloadResult(request.repo_id, listing.source, listing.endpoint, listing.revision,
+                                listing.commit, root, _registered_path(root, chosen), None, planned)
+        if on_listing:
+            on_listing(listing, planned)
+        if request.dry_run:
+            result.seconds = time.perf_counter() - started
+            return result
+        _check_space(request.repo_id, root, planned)
+        result.results = _fetch_all(client, listing, chosen, root, request.max_workers, progress)
+    _cleanup_partials(root)
+    result.name = _register(request, listing, chosen, result.path)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _fetch_all(client, listing: RepoListing, files: list[RemoteFile], root: Path, workers: int,
+               progress: Progress) -> list[FileResult]:
+    stop = threading.Event()
+    fetcher = Fetcher(client, listing.repo_id, listing.headers, progress, stop,
+                      resolve_url=listing.resolve_url)
+    root.mkdir(parents=True, exist_ok=True)
+    # Large files first, so the long transfers start early and small ones fill the gaps.
+    ordered = sorted(files, key=lambda f: -(f.size or 0))
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(ordered)), thread_name_prefix="llmp-dl")
+    futures = [pool.submit(fetcher.fetch, root, f) for f in ordered]
+    try:
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when="FIRST_EXCEPTION")
+            if any(f.exception() for f in done):
+                stop.set()
+                break
+    except KeyboardInterrupt:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise DownloadInterruptedError(listing.repo_id, _bytes_on_disk(root, files)) from None
+    pool.shutdown(wait=True, cancel_futures=True)
+    for f in futures:
+        if not f.cancelled() and f.exception() and not isinstance(f.exception(), Interrupted):
+            raise f.exception()
+    return [f.result() for f in futures]
+
+
+def _bytes_on_disk(root: Path, files: list[RemoteFile]) -> int:
+    return sum(local_state(root, f)[1] for f in files)
+
+
+def _check_space(repo_id: str, root: Path, planned: list[PlannedFile]) -> None:
+    needed = sum((p.size or 0) - p.on_disk for p in planned if p.state != "present")
+    probe = root
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if needed > free:
+        biggest = max(planned, key=lambda p: p.size or 0)
+        raise DiskFullError(repo_id, biggest.path, needed, free)
+
+
+def _cleanup_partials(root: Path) -> None:
+    """Remove the now-empty partial folders (anything still inside belongs to a later resume)."""
+    partial = root / PARTIAL_DIR
+    if partial.is_dir():
+        for folder in sorted((p for p in partial.rglob("*") if p.is_dir()), reverse=True):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+        if not any(partial.iterdir()):
+            partial.rmdir()
+
+
+def _registered_path(root: Path, files: list[RemoteFile]) -> Path:
+    if len(files) == 1 and files[0].path.lower().endswith(".gguf"):
+        return safe_target(root, files[0].path)
+    return root
+
+
+def _register(request: DownloadRequest, listing: RepoListing, files: list[RemoteFile], path: Path) -> str:
+    name = request.repo_id
+    fmt = "gguf" if path.is_file() else "hf"
+    info = ModelInfo(name=name, path=path, format=fmt, source=f"{listing.source}:{request.repo_id}",
+                     description=f"{listing.endpoint} @ {listing.commit or listing.revision}")
+    write_manifest(info)
+    record = {
+        "repo_id": request.repo_id, "source": listing.source, "endpoint": listing.endpoint,
+        "revision": listing.revision, "commit": listing.commit, "root": str(path if fmt == "hf" else path.parent),
+        "files": [f.record() for f in _merge_record(name, files)],
+    }
+    folder = model_dir(name)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".files-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2)
+    os.replace(tmp, folder / FILES_RECORD)
+    return name
+
+
+def _merge_record(name: str, files: list[RemoteFile]) -> list[RemoteFile]:
+    """Keep files recorded by earlier downloads of the same repo (e.g. another --include)."""
+    merged = {f.path: f for f in _read_record(name)[1]}
+    merged.update({f.path: f for f in files})
+    return sorted(merged.values(), key=lambda f: f.path)
+
+
+def _read_record(name: str) -> tuple[Path | None, list[RemoteFile]]:
+    record = model_dir(name) / FILES_RECORD
+    if not record.is_file():
+        return None, []
+    data = json.loads(record.read_text(encoding="utf-8"))
+    return Path(data["root"]), [RemoteFile(**f) for f in data["files"]]
+
+
+@dataclass
+class VerifyReport:
+    name: str
+    root: Path
+    checked: list[tuple[str, str]]  # (path, "ok" or the problem)
+
+
+def verify_model(name: str) -> VerifyReport:
+    """Re-hash a downloaded model's files against what the hub published; raise if any differ."""
+    info = get_model(name)
+    root, files = _read_record(info.name)
+    if root is None:
+        raise ConfigError("NAME", f"'{info.name}' ({info.source}) has no download record to verify against.",
+                          "Only models fetched with `llmp download` can be verified.")
+    checked = [(f.path, check_path(f, safe_target(root, f.path)) or "ok") for f in files]
+    bad = [(p, problem) for p, problem in checked if problem != "ok"]
+    if bad:
+        raise IntegrityError(info.name, bad)
+    return VerifyReport(info.name, root, checked)

@@ -1,0 +1,215 @@
+"""Fetch one file so that an interruption of any kind costs at most one read block.
+
+Why our own HTTP here: huggingface_hub (2.x) downloads into a process-unique
+`<etag>.<random>.incomplete` file, so after `kill -9` the next process starts that file from zero.
+We keep one partial per file at a fixed place (`<root>/.llmp-partial/<path>.part`), next to a small
+JSON note of what the hub promised (sha256 / git sha1 / size). The next run, whatever process it
+is, hashes the bytes already there, asks for the rest with an HTTP `Range` request and appends.
+The file moves to its final path (`os.replace`, same folder tree so it is atomic) only after its
+size and hash match; a partial or corrupt file never appears at the final path.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ..errors import DiskFullError, DownloadError, HubAuthError
+from .files import READ_BLOCK, FileHasher, RemoteFile, check_file, needs_sha1, safe_target
+
+PARTIAL_DIR = ".llmp-partial"
+RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class Progress(Protocol):
+    def file_started(self, path: str, total: int | None, done: int) -> None: ...
+    def advanced(self, path: str, n: int) -> None: ...
+    def file_finished(self, path: str, status: str) -> None: ...
+
+
+class NullProgress:
+    def file_started(self, path: str, total: int | None, done: int) -> None:
+        pass
+
+    def advanced(self, path: str, n: int) -> None:
+        pass
+
+    def file_finished(self, path: str, status: str) -> None:
+        pass
+
+
+class Interrupted(Exception):
+    """Raised inside a worker when the user stopped the download (Ctrl-C)."""
+
+
+@dataclass
+class FileResult:
+    path: str
+    size: int
+    status: str  # "present", "downloaded", "resumed"
+    fetched: int  # bytes received over the network in this run
+
+
+def partial_paths(root: Path, remote: RemoteFile) -> tuple[Path, Path]:
+    part = safe_target(root / PARTIAL_DIR, remote.path + ".part")
+    return part, part.with_name(part.name + ".json")
+
+
+def local_state(root: Path, remote: RemoteFile) -> tuple[str, int]:
+    """('present' | 'partial' | 'missing', bytes on disk) without touching the network."""
+    final = safe_target(root, remote.path)
+    if final.is_file() and (remote.size is None or final.stat().st_size == remote.size):
+        return "present", final.stat().st_size
+    part, note = partial_paths(root, remote)
+    if part.is_file() and _note_matches(note, remote):
+        return "partial", part.stat().st_size
+    return "missing", 0
+
+
+def _note_matches(note: Path, remote: RemoteFile) -> bool:
+    try:
+        return json.loads(note.read_text(encoding="utf-8")).get("identity") == remote.identity
+    except (OSError, ValueError):
+        return False
+
+
+class Fetcher:
+    """Fetches files of one repository with a shared HTTP client; safe to use from threads."""
+
+    def __init__(self, client, repo_id: str, headers: dict[str, str], progress: Progress,
+                 stop: threading.Event, retries: int = 6, resolve_url=None):
+        self.client = client
+        self.repo_id = repo_id
+        self.headers = headers
+        self.progress = progress
+        self.stop = stop
+        self.retries = retries
+        self.resolve_url = resolve_url
+
+    def fetch(self, root: Path, remote: RemoteFile) -> FileResult:
+        final = safe_target(root, remote.path)
+        state, on_disk = local_state(root, remote)
+        if state == "present":
+            self.progress.file_started(remote.path, remote.size, on_disk)
+            self.progress.file_finished(remote.path, "present")
+            return FileResult(remote.path, on_disk, "present", 0)
+        part, note = partial_paths(root, remote)
+        part.parent.mkdir(parents=True, exist_ok=True)
+        if state != "partial":
+            part.write_bytes(b"")
+            _write_note(note, remote)
+        resumed = on_disk > 0
+        hasher = FileHasher(remote.size, needs_sha1(remote))
+        if remote.size is not None and on_disk > remote.size:  # longer than promised: start over
+            part.write_bytes(b"")
+            on_disk = 0
+        on_disk = hasher.feed_file(part, on_disk)
+        self.progress.file_started(remote.path, remote.size, on_disk)
+        fetched = 0
+        for attempt in range(2):  # a second full try only when the finished bytes were wrong
+            fetched += self._stream(remote, part, hasher, on_disk)
+            size = part.stat().st_size
+            problem = check_file(remote, size, hasher)
+            if problem is None:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(part, final)
+                note.unlink(missing_ok=True)
+                self.progress.file_finished(remote.path, "resumed" if resumed else "downloaded")
+                return FileResult(remote.path, size, "resumed" if resumed else "downloaded", fetched)
+            # Corrupt bytes: drop them so no later run trusts them, then fetch once more from zero.
+            part.write_bytes(b"")
+            hasher, on_disk = FileHasher(remote.size, needs_sha1(remote)), 0
+            self.progress.file_started(remote.path, remote.size, 0)
+        note.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)
+        raise DownloadError(
+            self.repo_id, remote.path, f"the downloaded bytes do not match the hub: {problem}.",
+            "The hub or a proxy served different content. Try again later or use another "
+            "--endpoint / --mirror.",
+        )
+
+    def _stream(self, remote: RemoteFile, part: Path, hasher: FileHasher, offset: int) -> int:
+        """Append the rest of the file to `part`, retrying dropped connections from where they stopped."""
+        import httpx
+
+        fetched = 0
+        failures = 0
+        url = remote.url or self.resolve_url(remote)
+        while True:
+            if remote.size is not None and offset >= remote.size:
+                return fetched
+            headers = dict(self.headers)
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+            try:
+                with self.client.stream("GET", url, headers=headers) as response:
+                    status = response.status_code
+                    if status == 416 and offset:  # already complete (size unknown)
+                        return fetched
+                    if status in (401, 403):
+                        raise HubAuthError(self.repo_id, f"HTTP {status} for {remote.path}")
+                    if status in RETRYABLE_STATUS:
+                        raise _Retry(f"HTTP {status}")
+                    if status >= 400:
+                        raise DownloadError(self.repo_id, remote.path, f"HTTP {status} from {url}")
+                    if offset and status == 200:  # the server ignored Range: start this file over
+                        hasher.reset()
+                        offset = 0
+                        mode = "wb"
+                    else:
+                        mode = "ab"
+                    with part.open(mode) as f:
+                        for block in response.iter_bytes():
+                            if self.stop.is_set():
+                                raise Interrupted()
+                            _write(f, block, self.repo_id, remote, part)
+                            hasher.update(block)
+                            offset += len(block)
+                            fetched += len(block)
+                            failures = 0
+                            self.progress.advanced(remote.path, len(block))
+                    if remote.size is None or offset >= remote.size:
+                        return fetched
+                    raise _Retry("connection closed early")
+            except (_Retry, httpx.TransportError) as e:
+                failures += 1
+                if failures > self.retries:
+                    raise DownloadError(
+                        self.repo_id, remote.path,
+                        f"gave up after {self.retries} retries ({e or type(e).__name__}); "
+                        f"{offset} bytes kept on disk.",
+                    ) from None
+                self._sleep(min(0.2 * 2**failures, 8.0))
+
+    def _sleep(self, seconds: float) -> None:
+        if self.stop.wait(seconds):
+            raise Interrupted()
+
+
+class _Retry(Exception):
+    pass
+
+
+def _write(f, block: bytes, repo_id: str, remote: RemoteFile, part: Path) -> None:
+    try:
+        f.write(block)
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            import shutil
+
+            raise DiskFullError(repo_id, remote.path, (remote.size or 0) - part.stat().st_size,
+                                shutil.disk_usage(part.parent).free) from e
+        raise
+
+
+def _write_note(note: Path, remote: RemoteFile) -> None:
+    tmp = note.with_name(note.name + ".tmp")
+    tmp.write_text(json.dumps({"identity": remote.identity, "size": remote.size,
+                               "started": time.time()}), encoding="utf-8")
+    os.replace(tmp, note)
