@@ -207,3 +207,65 @@ class IntegrityError(HubError, ValueError):
             f"Download them again: `llmp download {repo_id}` fetches only missing or changed files "
             "(delete the damaged ones first).",
         )
+
+
+class PromptFileError(LlmpError, ValueError):
+    """A prompt file (YAML formula or plain text) or a compare inputs file that cannot be used."""
+
+    def __init__(self, path: str | Path, problem: str, hint: str | None = None,
+                 line: int | None = None, field: str | None = None):
+        self.path = Path(path) if path != "-" else Path("<stdin>")
+        self.problem = problem
+        self.line = line
+        self.field = field
+        where = f"{self.path}:{line}" if line else str(self.path)
+        what = f" field '{field}':" if field else ""
+        super().__init__(f"{where}:{what} {problem}", hint)
+
+
+class PromptVariableError(LlmpError, ValueError):
+    """`{variables}` missing at render time, or given but not used by the prompt."""
+
+    def __init__(self, prompt: str, missing: list[str], unused: list[str], declared: list[str]):
+        self.prompt = prompt
+        self.missing = missing
+        self.unused = unused
+        parts = []
+        if missing:
+            parts.append("missing value for " + ", ".join(f"{{{v}}}" for v in missing))
+        if unused:
+            parts.append("not used by the prompt: " + ", ".join(unused))
+        known = ", ".join(declared) if declared else "none"
+        example = " ".join(f"--var {v}=..." for v in missing) or "--var NAME=VALUE"
+        super().__init__(
+            f"Prompt '{prompt}': " + "; ".join(parts) + ".",
+            f"The prompt's variables are: {known}. Pass each with {example}.",
+        )
+
+
+class PromptNotFoundError(LlmpError, LookupError):
+    def __init__(self, name: str, available: list[str]):
+        from difflib import get_close_matches
+
+        self.name = name
+        self.available = available
+        close = get_close_matches(name, available, n=1)
+        guess = f"Did you mean '{close[0]}'? " if close else ""
+        super().__init__(
+            f"No prompt template named '{name}' (and no such file).",
+            f"{guess}Templates: {', '.join(available)}. `llmp prompt list` describes them; "
+            "pass a path to use your own YAML or text prompt.",
+        )
+
+
+class EndpointError(LlmpError, ConnectionError):
+    """An OpenAI-compatible endpoint that cannot be reached or answers with an error."""
+
+    def __init__(self, url: str, problem: str, hint: str | None = None):
+        self.url = url
+        self.problem = problem
+        super().__init__(
+            f"{url}: {problem}",
+            hint or "Check that the server is running and that --base-url ends with /v1 "
+            "(for example http://127.0.0.1:8000/v1).",
+        )

@@ -13,6 +13,10 @@ from contextlib import contextmanager
 import click
 
 from ..errors import (
+    EndpointError,
+    PromptFileError,
+    PromptNotFoundError,
+    PromptVariableError,
     ConfigError,
     DownloadError,
     DownloadInterruptedError,
@@ -46,6 +50,10 @@ EXIT_CODES: list[tuple[type[LlmpError], int]] = [
     (DownloadError, 8),
     (IntegrityError, 8),
     (DownloadInterruptedError, 130),
+    (PromptFileError, 2),
+    (PromptVariableError, 2),
+    (PromptNotFoundError, 3),
+    (EndpointError, 7),
     (LlmpError, 1),
 ]
 

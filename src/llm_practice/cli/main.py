@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("llm_practice.cli.models:models", "List, import and remove local models."),
     "download": ("llm_practice.cli.download:download", "Download a model (HF, mirrors, ModelScope, OpenXLab), resumable and verified."),
     "env": ("llm_practice.cli.env:env", "Show versions, hardware, settings and installed engines."),
+    "prompt": ("llm_practice.cli.prompt:prompt", "Prompt formula, template library, linter and side-by-side compare."),
 }
 
 

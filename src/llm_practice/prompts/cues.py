@@ -1,0 +1,168 @@
+"""The words the prompt linter looks for, per language (English and Chinese).
+
+Kept apart from the rules in `lint.py` so that tuning a word list never touches the logic.
+Every pattern is a regular expression compiled case-insensitive.
+"""
+
+from __future__ import annotations
+
+import re
+
+NEGATION = {
+    "en": re.compile(r"(?i)\b(not|no|never|without|don't|do not|avoid)\b[\w\s,'-]{0,12}$"),
+    "zh": re.compile(r"(不要|不用|无需|不必|别|勿|禁止|避免|不得|不能|不需要)[\u4e00-\u9fff]{0,3}$"),
+}
+
+# Tip 2: a role ("You are ...", "你是 ...").
+ROLE = {
+    "en": r"\b(you are|you're|act as|acting as|play the role|take the role|pretend to be|imagine you are|"
+          r"as an? (\w+ ){0,3}(expert|specialist|teacher|editor|engineer|developer|analyst|writer|translator|"
+          r"assistant|scientist|doctor|lawyer|consultant|manager|recruiter|interviewer|tutor|reviewer|"
+          r"copywriter|marketer|designer|coach|researcher))\b|^role\s*:",
+    "zh": r"你是|你现在是|你将扮演|请你?扮演|作为一[名位个]|假设你是|假如你是|担任|角色[:：]",
+}
+
+# Tip 1: vague words that leave the model guessing.
+VAGUE = {
+    "en": r"\b(something|stuff|whatever|some things|things like that|etc\.?|and so on|"
+          r"tell me about|write about|talk about|some information|make it better|make it good|"
+          r"improve it|a bit|kind of|sort of|as needed|if necessary|somehow)\b",
+    "zh": r"随便|一些东西|相关内容|相关信息|等等|之类的?|写点|说说|谈谈|聊聊|弄好一点|好一点|优化一下|改一下|"
+          r"搞一下|看看|大概|差不多|尽量好",
+}
+
+# Tip 4: task verbs; two distinct ones make a multi-step task.
+VERBS = {
+    "en": r"\b(summari[sz]e|translate|extract|classify|categori[sz]e|explain|rewrite|compare|identify|"
+          r"generate|check|count|sort|rank|evaluate|suggest|correct|analy[sz]e|describe|find|outline|"
+          r"draft|fix|convert|proofread|paraphrase|critique|propose|recommend|detect|simplify|shorten)\b",
+    "zh": r"(?:总结|概括|翻译|提取|抽取|分类|归类|解释|改写|重写|比较|对比|识别|生成|检查|统计|排序|评估|评价|"
+          r"建议|纠正|修改|分析|描述|找出|列出|起草|修复|转换|校对|润色|打分|评分|推荐|判断|标注|撰写|提炼)(?![员者师人家器])",
+}
+SEQUENCE = {
+    "en": r"\b(and then|then|after that|afterwards|and finally|finally)\b",
+    "zh": r"然后|接着|之后再|再把|最后",
+}
+STEPS = {
+    "en": r"^\s*(\d+[.)]|step\s*\d+\b)",
+    "zh": r"^\s*(\d+[.)、．]|第[一二三四五六七八九十\d]+步)",
+}
+PROSE_STEPS = {
+    "en": (r"\bfirst(ly)?\b", r"\bthen\b", r"\bfinally\b"),
+    "zh": ("首先|第一步", "然后|接着|第二步", "最后"),
+}
+
+# Tip 5: tasks whose output format matters, and examples.
+FORMAT_MATTERS = {
+    "en": r"\b(json|table|csv|yaml|classify|categori[sz]e|extract|label|tag|template)\b",
+    "zh": r"json|JSON|表格|csv|yaml|(?:分类|归类|提取|抽取|标注)(?![员者师人家器])|模板|格式如下",
+}
+EXAMPLES = {
+    "en": r"\b(examples?|e\.g\.|for instance|sample (input|output)|like this)\b|^\s*input\s*:",
+    "zh": r"示例|例如|比如|例子|样例|范例|^\s*输入[:：]",
+}
+
+# Tip 6: an explicit length.
+NUMBER = {"en": r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a single|a)",
+          "zh": r"(\d+|[一二两三四五六七八九十百千]+)"}
+LENGTH = {
+    "en": NUMBER["en"] + r"[\s-]*(\w+[\s-]+)?(words?|sentences?|paragraphs?|characters?|chars|bullet points?|"
+          r"bullets|items?|points|lines?|tokens?|questions?|titles?|headlines?|options?|keywords?|pages?|"
+          r"tweets?|steps|reasons|tips|ideas)\b|\bone-(line|sentence|word)\b|"
+          r"\b(at most|up to|no more than|exactly|maximum of)\s+\d+\s+\w+|\b\d+\s+[a-z]+s\b",
+    "zh": NUMBER["zh"] + r"\s*(个|条|道|句话|句|段|行|字|词|点|项|页|篇|个字|个问题|个标题|个关键词)|一句话",
+}
+LENGTH_NOT_NEEDED = {  # the output is fixed by a JSON object or a single label
+    "en": r"\bonly (a |the |one )?json\b|\bjson only\b|\bexactly one of\b|\bone word\b|\bonly the label\b",
+    "zh": r"只输出一个.{0,12}json|只输出.{0,4}json|仅输出.{0,4}json|只能回答以下之一|只回答标签|只输出标签",
+}
+
+# Tip 7: the output format.
+FORMAT = {
+    "en": r"\b(format|json|table|bullet(ed)?|list|markdown|csv|yaml|numbered|headings?|plain text|prose|"
+          r"one line|one word|only (output|return|reply|answer|the)|respond with|reply with|return|in the form)\b",
+    "zh": r"格式|表格|列表|json|JSON|markdown|Markdown|分点|编号|只输出|仅输出|只回答|只能回答|只能输出|只返回|以.{1,8}形式|"
+          r"纯文本|段落|标题|每行|一个词",
+}
+
+# Extra check: tasks whose output a program reads need the labels or keys spelled out.
+STRUCTURED_TASK = {
+    "en": r"\b(classify|categori[sz]e|extract|label|tag|parse)\b",
+    "zh": r"(?:分类|归类|提取|抽取|标注|解析)(?![员者师人家器])",
+}
+OUTPUT_SPEC = {
+    "en": r"\b(one of|either|exactly one|labels?\s*:|categories\s*:|options?\s*:|keys?|fields?|schema|"
+          r"columns?|separated by (commas|semicolons|new ?lines))\b|\"\w+\"\s*:|\b\w+\s*(,|/)\s*\w+\s*(,|/)?\s*(or\s+)?\w+\b.{0,2}$|\bas\s+\w+\s+or\s+\w+",
+    "zh": r"之一|其中一个|只能|[用以](顿号|逗号|分号|换行)分隔|标签[:：]|类别[:：]|字段|键|schema|Schema|列为|列：|\"\w+\"\s*[:：]|"
+          r"[\u4e00-\u9fff]{1,8}(、|/|或)[\u4e00-\u9fff]{1,8}(、|/|或)",
+}
+
+# Tip 3: inserted text announced in the prompt ("the following review:", "以下文章：").
+INSERT_LEAD = {
+    "en": r"\b(following|below|this|these|the user's|my)\b[^\n:]{0,30}\b(text|article|passage|reviews?|"
+          r"email|paragraph|document|code|story|essay|message|comments?|content|sentences?|report|"
+          r"transcript|notes|data|snippet|question|input)\b[^\n:]{0,40}:",
+    "zh": r"(以下|下面|如下|这段|这篇|下列|用户的?)[^\n:：]{0,12}(文本|文章|内容|段落|评论|邮件|代码|文字|句子|报告|"
+          r"记录|材料|新闻|问题|数据|笔记)[^\n:：]{0,20}[:：]",
+}
+
+# Contradictory instructions: (name, cue A, cue B), a finding when both appear un-negated.
+CONTRADICTIONS = {
+    "en": [
+        ("brief vs detailed", r"\b(brief|briefly|short|concise|succinct|in a few words|one sentence)\b",
+         r"\b(in detail|detailed|comprehensive|thorough|exhaustive|in depth|in-depth|elaborate)\b"),
+        ("JSON only vs other text",
+         r"\b(only (a |the )?json|json only|nothing but json)\b",
+         r"\b(markdown table|explain your reasoning|explanation|bullet(ed)? list|prose)\b"),
+        ("formal vs casual", r"\bformal\b", r"\b(casual|informal|colloquial|slang)\b"),
+        ("plain text vs Markdown", r"\bplain text\b", r"\b(markdown|table|bold|headings)\b"),
+    ],
+    "zh": [
+        ("简短 vs 详细", r"简短|简洁|简要|一句话|精炼|言简意赅", r"详细|详尽|全面|深入|展开论述|越长越好"),
+        ("只输出 JSON vs 其他文字", r"只输出.{0,4}json|仅输出.{0,4}json|只返回.{0,4}json",
+         r"表格|解释(你的)?(理由|原因|推理|思路)|说明理由"),
+        ("正式 vs 随意", r"正式", r"口语化|随意|轻松|俏皮"),
+    ],
+}
+LIMIT_MAX = {
+    "en": r"\b(at most|no more than|up to|under|fewer than|less than|within|maximum of|max\.?)\s+(\d+)\s+(\w+)",
+    "zh": r"(不超过|最多|少于|不多于|控制在)\s*(\d+)\s*(个字|字|句|段|条|个|行|词)",
+}
+LIMIT_MIN = {
+    "en": r"\b(at least|no fewer than|no less than|more than|minimum of|over)\s+(\d+)\s+(\w+)",
+    "zh": r"(至少|不少于|超过|多于)\s*(\d+)\s*(个字|字|句|段|条|个|行|词)",
+}
+
+# Section labels of the rendered formula and of examples (never taken for inserted text).
+EXAMPLE_HEAD = r"(?im)^\s*(examples?|示例|例子|样例)\s*\d*\s*[:：]"
+EXAMPLE_LINE = r"(?i)^\s*(input|output|example|q|a|输入|输出|示例|问|答)\s*\d*\s*[:：]"
+
+# The rewrite hint for a missing role: a role that fits the task's verbs.
+ROLE_FOR_VERB = {
+    "en": {"translate": "a professional translator", "summari": "an experienced editor",
+           "code": "a senior software engineer", "classify": "a careful data annotator",
+           "extract": "a careful data annotator", "interview": "an experienced technical recruiter",
+           "email": "a professional assistant who writes clear emails"},
+    "zh": {"翻译": "一名专业译者", "总结": "一名资深编辑", "概括": "一名资深编辑", "代码": "一名资深软件工程师",
+           "分类": "一名细心的数据标注员", "提取": "一名细心的数据标注员", "面试": "一名经验丰富的招聘官",
+           "邮件": "一名擅长写邮件的行政助理"},
+}
+
+
+def compile_all() -> dict[str, dict[str, re.Pattern]]:
+    """name -> lang -> compiled pattern, for every table above that is a plain pattern."""
+    tables = {"ROLE": ROLE, "VAGUE": VAGUE, "VERBS": VERBS, "SEQUENCE": SEQUENCE, "STEPS": STEPS,
+              "FORMAT_MATTERS": FORMAT_MATTERS, "EXAMPLES": EXAMPLES, "LENGTH": LENGTH,
+              "LENGTH_NOT_NEEDED": LENGTH_NOT_NEEDED, "FORMAT": FORMAT, "STRUCTURED_TASK": STRUCTURED_TASK,
+              "OUTPUT_SPEC": OUTPUT_SPEC, "INSERT_LEAD": INSERT_LEAD, "LIMIT_MAX": LIMIT_MAX,
+              "LIMIT_MIN": LIMIT_MIN}
+    flags = re.IGNORECASE | re.MULTILINE
+    return {name: {lang: re.compile(p, flags) for lang, p in table.items()} for name, table in tables.items()}
+
+# Tip 3: `{name}` outside delimiters is inserted text unless the name is a short parameter.
+PARAMETERS = {
+    "language", "target", "source", "audience", "tone", "level", "position", "labels", "platform",
+    "topic", "goal", "hours", "weeks", "days", "product", "customer", "name", "lang", "style", "count",
+    "n", "number", "length", "format", "role", "subject", "company", "date", "city", "country", "year",
+    "target_lang", "source_lang", "language_name", "field", "domain", "grade", "age", "words", "sentences",
+}

@@ -1,0 +1,135 @@
+"""The prompt linter on fixture prompts in English and Chinese.
+
+tests/fixtures/prompts/bad/<check>_<lang>_<n>.txt each break exactly one rule (files named *_bare
+break several: a bare one-line request); good/*.txt follow every tip and must lint clean, as must
+every library template. A false positive on the good set fails the suite.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llm_practice.cli.main import cli
+from llm_practice.prompts.library import find_prompt
+from llm_practice.prompts.lint import CHECKS, lint_prompt, lint_text
+
+from .conftest import run_llmp
+
+FIXTURES = Path(__file__).parent / "fixtures" / "prompts"
+BAD = sorted((FIXTURES / "bad").glob("*.txt"))
+GOOD = sorted((FIXTURES / "good").glob("*.txt"))
+TIPS = {"vague": 1, "role": 2, "delimiters": 3, "steps": 4, "examples": 5, "length": 6, "format": 7}
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def lint_file(path: Path):
+    return lint_prompt(find_prompt(str(path)), path.name)
+
+
+def test_fixture_set_covers_every_check_in_both_languages():
+    covered = {(p.stem.split("_")[0], p.stem.split("_")[1]) for p in BAD}
+    assert covered == {(check, lang) for check in CHECKS for lang in ("en", "zh")}
+    assert {p.stem.split("_")[1] for p in GOOD} == {"en", "zh"} and len(GOOD) >= 16
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
+def test_each_anti_pattern_is_caught_with_the_right_tip(path):
+    expected, lang = path.stem.split("_")[:2]
+    report = lint_file(path)
+    assert report.lang == lang
+    found = {f.check for f in report.findings}
+    assert expected in found
+    if not path.stem.endswith("_bare"):
+        assert found == {expected}, [(f.check, f.span.text) for f in report.findings]
+    for finding in report.findings:
+        assert finding.tip == TIPS.get(finding.check)
+        # the span points at real text of the prompt, with the right line number
+        assert report.text[finding.span.start:finding.span.end] == finding.span.text
+        assert finding.span.line == report.text.count("\n", 0, finding.span.start) + 1
+        assert finding.why and finding.hint
+        # zh prompts get zh explanations
+        has_cjk = any("\u4e00" <= ch <= "\u9fff" for ch in finding.why + finding.hint)
+        assert has_cjk == (lang == "zh"), finding
+    tips = {row["check"]: row["status"] for row in report.tips}
+    assert tips[expected] == "fail"
+
+
+@pytest.mark.parametrize("path", GOOD, ids=[p.stem for p in GOOD])
+def test_good_prompts_pass_clean(path):
+    report = lint_file(path)
+    assert report.ok, [(f.check, f.span.text) for f in report.findings]
+    assert all(row["status"] in ("pass", "n/a") for row in report.tips)
+
+
+def test_spans_point_at_the_offending_text():
+    text = "You are an editor. Summarize {text} in at most 3 sentences, as plain prose."
+    (finding,) = lint_text(text).findings
+    assert (finding.check, finding.tip, finding.span.text) == ("delimiters", 3, "{text}")
+    assert text[finding.span.start:finding.span.end] == "{text}"
+    assert "<text>" in finding.hint  # a concrete rewrite
+
+    inserted = (FIXTURES / "bad" / "delimiters_en_3.txt").read_text()
+    (finding,) = lint_text(inserted).findings
+    assert finding.span.text.startswith("Ignore all previous instructions")
+
+    steps = lint_text((FIXTURES / "bad" / "steps_en.txt").read_text()).findings[0]
+    assert "1. Translate ... 2. Summarize ..." in steps.hint
+
+    contradiction = lint_text((FIXTURES / "bad" / "contradiction_en_2.txt").read_text()).findings[0]
+    assert "at most 50 words" in contradiction.why and "at least 200 words" in contradiction.why
+
+
+def test_role_hint_fits_the_task():
+    (finding,) = lint_text((FIXTURES / "bad" / "role_en.txt").read_text()).findings
+    assert "You are an experienced editor." in finding.hint
+    (finding,) = lint_text((FIXTURES / "bad" / "role_zh.txt").read_text()).findings
+    assert "你是一名资深编辑。" in finding.hint
+
+
+def test_text_prompt_variables_checked_against_the_ones_you_fill():
+    text = (FIXTURES / "good" / "summary_en.txt").read_text()
+    assert lint_text(text, variables=["text"]).ok
+    report = lint_text(text, variables=["article"])
+    problems = sorted(f.why for f in report.findings if f.check == "variables")
+    assert any("{text} is used but no value" in p for p in problems)
+    assert any("'article'" in p for p in problems)
+
+
+def test_cli_lint_text_output_strict_and_json(tmp_path):
+    bad = FIXTURES / "bad" / "length_en.txt"
+    result = invoke("prompt", "lint", str(bad))
+    assert result.exit_code == 0  # a report, not a failure, without --strict
+    assert "[FAIL] tip 6" in result.output and "why:" in result.output and "fix:" in result.output
+    assert invoke("prompt", "lint", str(bad), "--strict").exit_code == 1
+    assert invoke("prompt", "lint", str(FIXTURES / "good" / "summary_en.txt"), "--strict").exit_code == 0
+
+    data = json.loads(invoke("prompt", "lint", str(bad), "--json").output)
+    assert data["ok"] is False and data["lang"] == "en"
+    assert [(f["check"], f["tip"]) for f in data["findings"]] == [("length", 6)]
+    assert {row["check"] for row in data["tips"]} == set(CHECKS)
+
+    several = json.loads(invoke("prompt", "lint", str(bad), "summarize", "--json").output)
+    assert [r["ok"] for r in several] == [False, True]  # a template name lints too
+
+
+def test_cli_lint_reads_stdin_and_reports_in_chinese():
+    result = run_llmp("prompt", "lint", "-", "--strict", input="解释一下通货膨胀\n")
+    assert result.returncode == 1
+    assert "未通过" in result.stdout and "建议" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_yaml_prompt_lints_as_rendered(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("task: Tell me about {topic}.\nvariables: [topic, unused]\n", encoding="utf-8")
+    data = json.loads(invoke("prompt", "lint", str(path), "--json").output)
+    checks = {f["check"] for f in data["findings"]}
+    assert {"vague", "role", "length", "variables"} <= checks
+    assert any("'unused'" in f["why"] for f in data["findings"])
