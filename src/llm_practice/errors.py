@@ -269,3 +269,17 @@ class EndpointError(LlmpError, ConnectionError):
             hint or "Check that the server is running and that --base-url ends with /v1 "
             "(for example http://127.0.0.1:8000/v1).",
         )
+
+
+class DatasetFormatError(LlmpError, ValueError):
+    """A dataset record (or whole file) that cannot be read or does not fit the stage."""
+
+    def __init__(self, path: str | Path, line: int | None, field: str | None, problem: str,
+                 hint: str | None = None):
+        self.path = Path(path)
+        self.line = line
+        self.field = field
+        self.problem = problem
+        where = f"{self.path}:{line}" if line else f"{self.path}"
+        what = f" field '{field}'" if field else ""
+        super().__init__(f"{where}:{what} {problem}", hint)

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("llm_practice.cli.download:download", "Download a model (HF, mirrors, ModelScope, OpenXLab), resumable and verified."),
     "env": ("llm_practice.cli.env:env", "Show versions, hardware, settings and installed engines."),
     "prompt": ("llm_practice.cli.prompt:prompt", "Prompt formula, template library, linter and side-by-side compare."),
+    "data": ("llm_practice.cli.data:data", "Validate, convert, inspect and prepare training datasets."),
 }
 
 

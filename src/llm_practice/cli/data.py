@@ -1,0 +1,259 @@
+"""`llmp data`: validate, convert, inspect and prepare datasets."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+STAGE_CHOICE = click.Choice(["pt", "sft", "rm", "dpo", "kto", "grpo", "ppo"])
+
+
+@click.group()
+def data() -> None:
+    """Validate, convert, inspect and prepare training datasets.
+
+    Formats: qianfan, qianfan-dpo, qianfan-kto, alpaca, sharegpt, openai, trl, prompt, text;
+    files: .jsonl, .json, .csv, .txt, .xlsx, .parquet.
+
+    Example: llmp data validate examples/data/sft_en.jsonl --stage sft
+    """
+
+
+@data.command("formats")
+def formats_cmd() -> None:
+    """List the dataset formats llmp reads and writes.
+
+    Example: llmp data formats
+    """
+    from ..data.formats import REGISTRY
+
+    for fmt in REGISTRY.values():
+        click.echo(f"{fmt.name:12} {fmt.summary}")
+
+
+@data.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", default="auto", show_default=True,
+              help="Format name, or auto to detect it from the records.")
+@click.option("--stage", type=STAGE_CHOICE, help="Also check that the data fits this training stage.")
+@click.option("--max-problems", default=50, show_default=True,
+              help="Print at most this many problems (all are counted).")
+def validate_cmd(file: str, fmt: str, stage: str | None, max_problems: int) -> None:
+    """Check every record; print each problem as FILE:LINE: FIELD: PROBLEM. HINT.
+
+    Streams the file, so memory stays small however large it is. Exits 4 when there are problems.
+
+    Example: llmp data validate train.jsonl --stage rm
+    """
+    from ..data.validate import validate_dataset
+
+    report = validate_dataset(file, fmt, stage, max_problems=max(max_problems, 0))
+    for problem in report.problems[:max_problems]:
+        click.echo(problem.render(file))
+    if report.problem_count > max_problems:
+        click.echo(f"... and {report.problem_count - max_problems} more problems.")
+    how = "detected" if report.detected else "given"
+    fmt_name = report.format or "unknown"
+    kinds = ", ".join(f"{k} {v}" for k, v in report.kinds.most_common()) or "none"
+    stage_note = f", stage {stage}" if stage else ""
+    click.echo(f"{file}: format {fmt_name} ({how}){stage_note}; {report.records} records, "
+               f"{report.records - report.problem_count} valid ({kinds}), "
+               f"{report.problem_count} with problems.")
+    if report.records == 0:
+        click.echo("No records found: the file is empty.", err=True)
+        raise click.exceptions.Exit(4)
+    if report.problem_count:
+        raise click.exceptions.Exit(4)
+
+
+@data.command("convert")
+@click.argument("src", metavar="IN", type=click.Path(dir_okay=False))
+@click.argument("dst", metavar="OUT", type=click.Path(dir_okay=False))
+@click.option("--to", "to", required=True, help="Target format (see `llmp data formats`).")
+@click.option("--format", "fmt", default="auto", show_default=True, help="Source format.")
+@click.option("--pairs", type=click.Choice(["all", "adjacent"]), default="all", show_default=True,
+              help="How ranked lists of 3+ answers become chosen/rejected pairs.")
+def convert_cmd(src: str, dst: str, to: str, fmt: str, pairs: str) -> None:
+    """Convert between formats; the file type follows OUT's extension.
+
+    Example: llmp data convert ranked.jsonl pairs.jsonl --to trl --pairs adjacent
+    """
+    from ..data.convert import convert_dataset
+
+    report = convert_dataset(src, dst, to, fmt, pairs)
+    click.echo(f"Converted {report.read} records ({report.source_format}) into {report.written} "
+               f"{to} records: {dst}")
+    for what, n in report.losses.most_common():
+        click.echo(f"Warning: {n} records: {what}.", err=True)
+    for why, n in report.skipped.most_common():
+        click.echo(f"Warning: {n} records skipped: {why}.", err=True)
+
+
+@data.command("stats")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", default="auto", show_default=True, help="Source format.")
+@click.option("--tokenizer", help="Count tokens with this model's tokenizer (a local model name "
+              "or a Hugging Face folder); default counts characters.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write a length histogram PNG here.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats_cmd(file: str, fmt: str, tokenizer: str | None, plot: str | None, as_json: bool) -> None:
+    """Counts, turns and length percentiles of a dataset, with an optional histogram.
+
+    Example: llmp data stats examples/data/sft_zh.jsonl --tokenizer smollm2-135m-instruct --plot len.png
+    """
+    from ..data.stats import dataset_stats, plot_histogram
+
+    stats = dataset_stats(file, fmt, tokenizer)
+    if plot:
+        plot_histogram(stats, plot)
+    summary = stats.to_json()
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    length = summary["length"]
+    click.echo(f"{file}: {stats.records} records")
+    click.echo("kinds:      " + ", ".join(f"{k} {v}" for k, v in stats.kinds.most_common()))
+    click.echo("user turns: " + ", ".join(f"{k}: {v}" for k, v in summary["user_turns"].items()))
+    click.echo(f"system prompts: {stats.system_prompts}")
+    click.echo(f"length ({stats.unit}): min {length['min']}, p50 {length['p50']}, p90 "
+               f"{length['p90']}, p99 {length['p99']}, max {length['max']}, mean {length['mean']}")
+    if plot:
+        click.echo(f"histogram: {plot}")
+
+
+@data.command("split")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--val", default=0.1, show_default=True, help="Share of records for validation.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out-dir", type=click.Path(file_okay=False), help="Default: next to FILE.")
+def split_cmd(file: str, val: float, seed: int, out_dir: str | None) -> None:
+    """Split into FILE.train and FILE.val (same file type, records untouched).
+
+    Example: llmp data split examples/data/sft_en.jsonl --val 0.1 --out-dir data/
+    """
+    from ..data.split import split_dataset
+
+    train, valid, n_train, n_val = split_dataset(file, out_dir, val, seed)
+    click.echo(f"train: {n_train} records -> {train}")
+    click.echo(f"val:   {n_val} records -> {valid}")
+
+
+@data.command("preview")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-n", "count", default=5, show_default=True, help="How many records.")
+@click.option("--format", "fmt", default="auto", show_default=True, help="Source format.")
+@click.option("--pager/--no-pager", default=None, help="Page the output (default: on a terminal).")
+def preview_cmd(file: str, count: int, fmt: str, pager: bool | None) -> None:
+    """Show the first records as conversations, the way training will see them.
+
+    Example: llmp data preview examples/data/rm_zh.jsonl -n 3
+    """
+    from itertools import islice
+
+    from rich.console import Console
+    from rich.panel import Panel
+
+    from ..data.validate import iter_canonical
+
+    console = Console(width=100 if not sys.stdout.isatty() else None)
+    panels = [Panel(_render(rec), title=f"line {line} · {rec.kind}", title_align="left")
+              for line, rec in islice(iter_canonical(file, fmt), count)]
+    use_pager = sys.stdout.isatty() if pager is None else pager
+    if use_pager:
+        with console.pager(styles=True):
+            for p in panels:
+                console.print(p)
+    else:
+        for p in panels:
+            console.print(p)
+
+
+def _render(rec) -> str:
+    from rich.markup import escape
+
+    if rec.text is not None:
+        return escape(rec.text)
+    lines = [f"[bold magenta]system[/]: {escape(rec.system)}"] if rec.system else []
+    for t in rec.turns:
+        weight = " [dim](weight 0)[/]" if t.weight == 0 else ""
+        lines.append(f"[bold cyan]{t.role}[/]{weight}: {escape(t.content)}")
+    if rec.answers:
+        if rec.label is not None:
+            lines.append(f"[bold green]answer ({'good' if rec.label else 'bad'})[/]: "
+                         f"{escape(rec.answers[0])}")
+        for i, a in enumerate(rec.answers if rec.label is None else []):
+            score = f" score {rec.scores[i]:g}" if rec.scores else ""
+            lines.append(f"[bold green]answer #{i + 1}{score}[/]: {escape(a)}")
+    return "\n".join(lines)
+
+
+@data.command("prepare-pt")
+@click.argument("inputs", metavar="IN...", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("out", metavar="OUT", type=click.Path(dir_okay=False))
+@click.option("--min-chars", default=20, show_default=True, help="Drop shorter documents.")
+@click.option("--max-chars", default=200_000, show_default=True, help="Drop longer documents.")
+@click.option("--max-symbol-ratio", default=0.3, show_default=True,
+              help="Drop documents with more punctuation/symbols than this share.")
+@click.option("--max-repetition", default=0.5, show_default=True,
+              help="Drop documents whose repeated 10-gram share exceeds this.")
+@click.option("--lang", "langs", default="zh,en", show_default=True,
+              help="Languages to keep (zh, en, other), comma-separated; empty keeps all.")
+@click.option("--near-dup-threshold", default=0.8, show_default=True,
+              help="Estimated Jaccard similarity at which two documents count as duplicates.")
+@click.option("--no-dedup", is_flag=True, help="Keep exact and near duplicates.")
+@click.option("--no-pii", is_flag=True, help="Do not mask e-mails, phone and ID numbers.")
+@click.option("--zh-punct", type=click.Choice(["keep", "half"]), default="keep", show_default=True,
+              help="Keep full-width Chinese punctuation, or fold it to ASCII with NFKC.")
+@click.option("--mix", multiple=True, type=click.Path(dir_okay=False),
+              help="A general corpus to mix in (repeatable).")
+@click.option("--mix-ratio", default=0.0, show_default=True,
+              help="Share of the output taken from --mix documents, e.g. 0.2.")
+@click.option("--workers", type=int, help="Processes (default: all cores).")
+@click.option("--removed", type=click.Path(dir_okay=False),
+              help="Also write every removed document with its reason (JSONL).")
+@click.option("--seed", default=0, show_default=True)
+def prepare_pt_cmd(inputs, out, min_chars, max_chars, max_symbol_ratio, max_repetition, langs,
+                   near_dup_threshold, no_dedup, no_pii, zh_punct, mix, mix_ratio, workers, removed,
+                   seed) -> None:
+    """Clean, filter, deduplicate, mask PII and mix text for post-pretraining.
+
+    Writes OUT (.jsonl with {"text"} or .txt) and OUT's .report.json with what was removed and why.
+
+    Example: llmp data prepare-pt raw/*.txt corpus.jsonl --mix general.jsonl --mix-ratio 0.2
+    """
+    from pydantic import ValidationError
+
+    from ..data.prepare import PrepareConfig, prepare_pretraining, report_path
+    from ..errors import ConfigError
+
+    options = dict(min_chars=min_chars, max_chars=max_chars, max_symbol_ratio=max_symbol_ratio,
+                   max_repetition=max_repetition, near_dup_threshold=near_dup_threshold,
+                   languages=[x.strip() for x in langs.split(",") if x.strip()], dedup=not no_dedup,
+                   pii=not no_pii, zh_punct=zh_punct, mix=list(mix), mix_ratio=mix_ratio,
+                   workers=workers, seed=seed)
+    try:
+        config = PrepareConfig(**options)
+    except ValidationError as e:
+        err = e.errors()[0]
+        flag = "--" + str(err["loc"][0]).replace("_", "-")
+        raise ConfigError(flag, err["msg"]) from None
+    if mix_ratio > 0 and not mix:
+        raise ConfigError("--mix-ratio", "needs a general corpus", "Add --mix FILE.")
+    report = prepare_pretraining(list(inputs), out, config, removed)
+    click.echo(f"Read {report.documents_in} documents from {len(inputs)} file(s) "
+               f"({report.workers} workers); kept {report.kept_domain}.")
+    for reason, n in sorted(report.removed.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  removed {n:>7}  {reason}")
+    if report.lines_dropped:
+        click.echo(f"  dropped {report.lines_dropped} noisy or repeated lines inside documents")
+    if report.pii_masked:
+        click.echo("  masked " + ", ".join(f"{k} {v}" for k, v in report.pii_masked.items()))
+    click.echo("  languages: " + ", ".join(f"{k} {v}" for k, v in report.languages.items()))
+    if mix:
+        click.echo(f"  mixed in {report.general_mixed} general documents "
+                   f"(wanted {report.general_wanted} for ratio {mix_ratio})")
+    click.echo(f"Wrote {report.documents_out} documents to {out}; report: {report_path(Path(out))}")
+
