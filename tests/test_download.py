@@ -240,3 +240,27 @@ def test_one_gguf_file_is_registered_as_that_file_and_chats(hub, llmp_home):
                     "--temperature", "0", "--max-tokens", "24")
     assert chat.returncode == 0, chat.stderr
     assert "Paris" in chat.stdout
+
+
+def test_mirror_names_and_endpoint_order(monkeypatch):
+    from llm_practice.errors import ConfigError
+    from llm_practice.hub.huggingface import candidate_endpoints
+    from llm_practice.settings import get_settings
+
+    assert candidate_endpoints(None, "hf-mirror") == ["https://hf-mirror.com"]
+    assert candidate_endpoints("http://127.0.0.1:9/", None) == ["http://127.0.0.1:9"]
+    monkeypatch.setenv("HF_ENDPOINT", "https://hf.example")
+    monkeypatch.setenv("LLMP_HF_MIRRORS", "https://m1.example/, https://m2.example")
+    get_settings.cache_clear()
+    assert candidate_endpoints(None, None) == ["https://hf.example", "https://m1.example", "https://m2.example"]
+    with pytest.raises(ConfigError, match="hf-mirror"):
+        candidate_endpoints(None, "nope")
+
+
+def test_two_downloads_of_the_same_repo_at_once_both_succeed(hub, llmp_home):
+    hub.fault(REPO, BIG, slow=4 << 20)
+    first, second = start_download(REPO, "--endpoint", hub.url, "-q"), start_download(REPO, "--endpoint", hub.url, "-q")
+    outs = [p.communicate(timeout=60) for p in (first, second)]
+    assert (first.returncode, second.returncode) == (0, 0), outs
+    assert_same_files(hub, folder(llmp_home))
+    assert hub.served_bytes(REPO, BIG) <= BIG_SIZE + CHUNK  # the second waited, it did not re-download

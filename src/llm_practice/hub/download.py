@@ -139,13 +139,16 @@ def plan(root: Path, files: list[RemoteFile]) -> list[PlannedFile]:
 def download_model(request: DownloadRequest, progress: Progress | None = None,
                    on_listing: Callable[[RepoListing, list[PlannedFile]], None] | None = None) -> DownloadResult:
     """Download (or, with dry_run, only plan) a repository; see the module docstring."""
-    import httpx
+    import requests
 
     progress = progress or NullProgress()
     root = target_root(request)
     started = time.perf_counter()
-    with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(request.timeout),
-                      limits=httpx.Limits(max_connections=request.max_workers + 2)) as client:
+    # requests, not httpx, for bodies: on this machine httpx streams ~150 MB/s, requests ~1 GB/s.
+    with requests.Session() as client:
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=request.max_workers + 2)
+        client.mount("http://", adapter)
+        client.mount("https://", adapter)
         listing = LISTERS[request.source](client, request)
         chosen = select_files(listing, request.files, request.include, request.exclude)
         if not chosen:
@@ -160,7 +163,8 @@ def download_model(request: DownloadRequest, progress: Progress | None = None,
             result.seconds = time.perf_counter() - started
             return result
         _check_space(request.repo_id, root, planned)
-        result.results = _fetch_all(client, listing, chosen, root, request.max_workers, progress)
+        result.results = _fetch_all(client, listing, chosen, root, request.max_workers, progress,
+                                    request.timeout)
     _cleanup_partials(root)
     result.name = _register(request, listing, chosen, result.path)
     result.seconds = time.perf_counter() - started
@@ -168,10 +172,10 @@ def download_model(request: DownloadRequest, progress: Progress | None = None,
 
 
 def _fetch_all(client, listing: RepoListing, files: list[RemoteFile], root: Path, workers: int,
-               progress: Progress) -> list[FileResult]:
+               progress: Progress, timeout: float) -> list[FileResult]:
     stop = threading.Event()
     fetcher = Fetcher(client, listing.repo_id, listing.headers, progress, stop,
-                      resolve_url=listing.resolve_url)
+                      resolve_url=listing.resolve_url, timeout=timeout)
     root.mkdir(parents=True, exist_ok=True)
     # Large files first, so the long transfers start early and small ones fill the gaps.
     ordered = sorted(files, key=lambda f: -(f.size or 0))

@@ -20,7 +20,7 @@ from .files import RemoteFile, RepoListing
 
 def list_modelscope(client, repo_id: str, revision: str, token: str | None,
                     endpoint: str | None) -> RepoListing:
-    import httpx
+    import requests
 
     endpoint = (endpoint or get_settings().modelscope_endpoint).rstrip("/")
     token = token or get_settings().modelscope_token
@@ -28,8 +28,8 @@ def list_modelscope(client, repo_id: str, revision: str, token: str | None,
     base = f"{endpoint}/api/v1/models/{quote(repo_id)}"
     try:
         r = client.get(f"{base}/repo/files", params={"Revision": revision, "Recursive": "True"},
-                       headers=headers)
-    except httpx.TransportError as e:
+                       headers=headers, timeout=30)
+    except (requests.ConnectionError, requests.Timeout) as e:
         raise HubUnreachableError(repo_id, [endpoint], type(e).__name__, "modelscope") from e
     if r.status_code in (401, 403):
         raise HubAuthError(repo_id, f"HTTP {r.status_code} from {endpoint}.", "modelscope")

@@ -27,7 +27,7 @@ SIGN_PATH = "/model-center/api/v1/cli/repository/getFileDownloadUrl"
 
 def list_openxlab(client, repo_id: str, revision: str, token: str | None,
                   endpoint: str | None) -> RepoListing:
-    import httpx
+    import requests
 
     endpoint = (endpoint or get_settings().openxlab_endpoint).rstrip("/")
     token = token or get_settings().openxlab_token
@@ -37,8 +37,8 @@ def list_openxlab(client, repo_id: str, revision: str, token: str | None,
 
     def call(method: str, url: str, **kwargs):
         try:
-            r = client.request(method, url, headers=headers, **kwargs)
-        except httpx.TransportError as e:
+            r = client.request(method, url, headers=headers, timeout=30, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as e:
             raise HubUnreachableError(repo_id, [endpoint], type(e).__name__, "openxlab") from e
         if r.status_code in (401, 403):
             raise HubAuthError(repo_id, f"HTTP {r.status_code} from {endpoint}.", "openxlab")

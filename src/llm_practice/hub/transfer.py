@@ -83,8 +83,9 @@ class Fetcher:
     """Fetches files of one repository with a shared HTTP client; safe to use from threads."""
 
     def __init__(self, client, repo_id: str, headers: dict[str, str], progress: Progress,
-                 stop: threading.Event, retries: int = 6, resolve_url=None):
-        self.client = client
+                 stop: threading.Event, retries: int = 6, resolve_url=None, timeout: float = 30.0):
+        self.client = client  # a requests.Session
+        self.timeout = timeout
         self.repo_id = repo_id
         self.headers = headers
         self.progress = progress
@@ -93,6 +94,27 @@ class Fetcher:
         self.resolve_url = resolve_url
 
     def fetch(self, root: Path, remote: RemoteFile) -> FileResult:
+        """One process at a time per file: a second `llmp download` of the same repo waits here
+        instead of appending to the same partial, then finds the file present."""
+        from filelock import FileLock
+
+        part, _ = partial_paths(root, remote)
+        lock_path = part.with_name(part.name + ".lock")
+        lock = FileLock(str(lock_path))
+        for _ in range(10):  # another process may remove the empty partial folder meanwhile
+            part.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                lock.acquire()
+                break
+            except FileNotFoundError:
+                continue
+        try:
+            return self._fetch_locked(root, remote)
+        finally:
+            lock.release()
+            lock_path.unlink(missing_ok=True)
+
+    def _fetch_locked(self, root: Path, remote: RemoteFile) -> FileResult:
         final = safe_target(root, remote.path)
         state, on_disk = local_state(root, remote)
         if state == "present":
@@ -136,8 +158,9 @@ class Fetcher:
 
     def _stream(self, remote: RemoteFile, part: Path, hasher: FileHasher, offset: int) -> int:
         """Append the rest of the file to `part`, retrying dropped connections from where they stopped."""
-        import httpx
+        import requests
 
+        dropped = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
         fetched = 0
         failures = 0
         url = remote.url or self.resolve_url(remote)
@@ -148,7 +171,7 @@ class Fetcher:
             if offset:
                 headers["Range"] = f"bytes={offset}-"
             try:
-                with self.client.stream("GET", url, headers=headers) as response:
+                with self.client.get(url, headers=headers, stream=True, timeout=self.timeout) as response:
                     status = response.status_code
                     if status == 416 and offset:  # already complete (size unknown)
                         return fetched
@@ -165,7 +188,8 @@ class Fetcher:
                     else:
                         mode = "ab"
                     with part.open(mode) as f:
-                        for block in response.iter_bytes():
+                        # One read block at a time: a kill loses at most the block in memory.
+                        for block in response.iter_content(READ_BLOCK):
                             if self.stop.is_set():
                                 raise Interrupted()
                             _write(f, block, self.repo_id, remote, part)
@@ -177,7 +201,7 @@ class Fetcher:
                     if remote.size is None or offset >= remote.size:
                         return fetched
                     raise _Retry("connection closed early")
-            except (_Retry, httpx.TransportError) as e:
+            except (_Retry, *dropped) as e:
                 failures += 1
                 if failures > self.retries:
                     raise DownloadError(
