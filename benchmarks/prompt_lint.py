@@ -1,0 +1,139 @@
+"""How well `llmp prompt lint` separates good prompts from bad ones, and what compare's cache saves.
+
+Three sets:
+- tests/fixtures/prompts/bad: each breaks one rule (the linter was tuned on these);
+- tests/fixtures/prompts/good + the 46 library templates: follow every tip (also tuned on);
+- HELD_OUT below: good prompts written after the rules were frozen and never tuned on, so their
+  false-positive rate is the honest number.
+
+No peer tool lints prompts against the tutorial's tips, so there is no peer column; the compare
+section measures a cold run against a cached rerun of the same table with the bundled model.
+
+    python benchmarks/prompt_lint.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import table, write_section  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "prompts"
+
+HELD_OUT = [
+    "You are a patient maths tutor. Explain to a 14-year-old why dividing by zero is undefined, "
+    "in at most 4 sentences of plain prose, using one everyday example.",
+    "You are a hiring manager at a bakery. Write a job advert for a weekend baker as a bulleted list "
+    "of 6 points: duties, hours, pay, skills, location and how to apply.",
+    "You are an experienced product manager. Read the feature request in <request> tags and reply with "
+    "only a JSON object with the keys \"summary\" (string) and \"priority\" (one of low, medium, high).\n"
+    "Example:\nInput: Please add dark mode, my eyes hurt at night.\n"
+    "Output: {\"summary\": \"Add dark mode\", \"priority\": \"medium\"}\n\n<request>\n{request}\n</request>",
+    "You are a travel agent. Suggest 3 day trips from Lyon for a family with young children, as a "
+    "numbered list with one sentence per trip.",
+    "You are a legal editor. Rewrite the clause in <clause> tags in plain English for a tenant, in at "
+    "most 60 words, as one paragraph.\n<clause>\n{clause}\n</clause>",
+    "You are a chef. Give a shopping list for a vegetarian lasagne for 4 people as a bulleted list, "
+    "at most 12 items, with quantities.",
+    "You are a senior data engineer. Explain the difference between a data lake and a data warehouse "
+    "to a new analyst in at most 5 sentences, as plain prose.",
+    "You are a museum guide. Describe the Mona Lisa for a visually impaired visitor in 120 words or "
+    "fewer, as one paragraph of plain text.",
+    "You are a release manager. Turn the commit messages in <commits> tags into release notes with the "
+    "headings Features, Fixes and Other, at most 10 bullet points in total.\n<commits>\n{commits}\n</commits>",
+    "You are a careful annotator. Label the language of the sentence in <s> tags. Reply with exactly one "
+    "of: en, zh, fr, de.\nExample:\nInput: Bonjour tout le monde.\nOutput: fr\n\n<s>\n{sentence}\n</s>",
+    "你是一名耐心的数学老师。用不超过4句话向初中生解释为什么不能除以零，以纯文本段落输出，并举一个生活中的例子。",
+    "你是一家面包店的招聘负责人。为周末面包师岗位写一则招聘启事，用列表输出6条：职责、工时、薪资、技能、地点和应聘方式。",
+    "你是一名经验丰富的产品经理。阅读 <request> 标签中的需求，只输出一个 JSON 对象，键为 \"summary\"（字符串）和 "
+    "\"priority\"（只能是 low、medium、high 之一）。\n示例：\n输入：请加上深色模式，晚上看着眼睛疼。\n"
+    "输出：{\"summary\": \"增加深色模式\", \"priority\": \"medium\"}\n\n<request>\n{request}\n</request>",
+    "你是一名旅行顾问。为带小孩的家庭推荐3个从杭州出发的一日游目的地，用编号列表输出，每个一句话。",
+    "你是一名法律编辑。把 <clause> 标签中的条款改写成租客能看懂的大白话，不超过100字，以一段纯文本输出。\n<clause>\n{clause}\n</clause>",
+    "你是一名厨师。列出4人份素食千层面的购物清单，用列表输出，最多12项，并写明用量。",
+    "你是一名资深数据工程师。用不超过5句话向新来的分析师解释数据湖和数据仓库的区别，以纯文本段落输出。",
+    "你是一名博物馆讲解员。为视障游客描述《蒙娜丽莎》，不超过200字，以一段纯文本输出。",
+    "你是一名版本发布负责人。把 <commits> 标签中的提交信息整理成发布说明，分为“新功能”“修复”“其他”三个标题，总共不超过10条。\n<commits>\n{commits}\n</commits>",
+    "你是一名细心的标注员。判断 <s> 标签中句子的语言，只能回答以下之一：en、zh、fr、de。\n示例：\n输入：Bonjour tout le monde.\n输出：fr\n\n<s>\n{sentence}\n</s>",
+]
+
+
+def lint_quality() -> str:
+    from llm_practice.prompts.formula import load_prompt
+    from llm_practice.prompts.library import LIBRARY, find_prompt
+    from llm_practice.prompts.lint import lint_prompt, lint_spec, lint_text
+
+    bad = sorted((FIXTURES / "bad").glob("*.txt"))
+    caught = exact = 0
+    started = time.perf_counter()
+    for path in bad:
+        expected = path.stem.split("_")[0]
+        found = {f.check for f in lint_prompt(find_prompt(str(path))).findings}
+        caught += expected in found
+        exact += found == {expected}
+    good_sets = {
+        "good fixtures (tuned on)": [lint_prompt(find_prompt(str(p))) for p in sorted((FIXTURES / "good").glob("*.txt"))],
+        "library templates (tuned on)": [lint_spec(load_prompt(p)) for p in sorted(LIBRARY.glob("*/*.yaml"))],
+        "held-out good prompts": [lint_text(text) for text in HELD_OUT],
+    }
+    elapsed = time.perf_counter() - started
+    n_linted = len(bad) + sum(len(v) for v in good_sets.values())
+    rows = [["bad fixtures: rule caught", f"{caught}/{len(bad)}", ""],
+            ["bad fixtures: only that rule fired (non-bare)",
+             f"{exact}/{sum(1 for p in bad if not p.stem.endswith('_bare'))}", ""]]
+    notes = []
+    for name, reports in good_sets.items():
+        flagged = [r for r in reports if not r.ok]
+        findings = [f for r in reports for f in r.findings]
+        rows.append([f"{name}: prompts with a false positive", f"{len(flagged)}/{len(reports)}",
+                     ", ".join(sorted({f.check for f in findings})) or "-"])
+        notes += [f"- {name}: `{f.check}` on \"{f.span.text.strip()[:60]}\"" for f in findings]
+    rows.append(["lint speed", f"{1000 * elapsed / n_linted:.2f} ms/prompt", f"{n_linted} prompts"])
+    body = table(["measure", "result", "checks that fired"], rows)
+    if notes:
+        body += "\nFalse positives found:\n\n" + "\n".join(notes) + "\n"
+    return body
+
+
+def compare_cache() -> str:
+    from llm_practice.prompts.backends import LocalBackend
+    from llm_practice.prompts.compare import CompareConfig, compare_prompts, load_cases
+    from llm_practice.prompts.library import TextPrompt
+    from llm_practice.settings import get_settings
+
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["LLMP_HOME"] = home
+        os.environ.pop("LLMP_CACHE", None)
+        get_settings.cache_clear()
+        cases = Path(home) / "cases.jsonl"
+        cases.write_text(
+            '{"id": "france", "question": "Which city is the capital of France?", "checks": [{"contains": "Paris"}]}\n'
+            '{"id": "colours", "question": "Name three colours.", "checks": [{"max_words": 40}]}\n'
+            '{"id": "sum", "question": "What is 2 + 2?", "checks": [{"contains": "4"}]}\n')
+        variants = {"plain": TextPrompt("plain", "{question}")}
+        variants["formula"] = TextPrompt("formula", "You are a patient teacher. Answer the question in <q> "
+                                         "tags in one sentence, as plain text.\n<q>{question}</q>")
+        backend = LocalBackend("smollm2-135m-instruct")
+        timings = []
+        for label in ("cold (model load + 6 answers)", "cached rerun"):
+            started = time.perf_counter()
+            report = compare_prompts(variants, load_cases(cases), backend, CompareConfig(max_tokens=48))
+            timings.append([label, f"{time.perf_counter() - started:.2f} s",
+                            " / ".join(f"{s['variant']} {s['passed']}/{s['checked']}" for s in report.summary())])
+    return table(["run (2 variants x 3 cases, bundled SmolLM2, llama.cpp)", "wall time", "cases passed"], timings)
+
+
+def main() -> None:
+    body = "### Linter quality\n\n" + lint_quality() + "\n### Compare: results cache\n\n" + compare_cache()
+    write_section("prompt lint and compare", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
