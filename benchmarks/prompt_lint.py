@@ -3,7 +3,8 @@
 Three sets:
 - tests/fixtures/prompts/bad: each breaks one rule (the linter was tuned on these);
 - tests/fixtures/prompts/good + the 46 library templates: follow every tip (also tuned on);
-- HELD_OUT below: good prompts written after the rules were frozen and never tuned on, so their
+- HELD_OUT and HELD_OUT_2 below: good prompts written after the rules were frozen. Set 1 found
+  one gap, which was fixed; set 2 was written after that fix and never tuned on, so its
   false-positive rate is the honest number.
 
 No peer tool lints prompts against the tutorial's tips, so there is no peer column; the compare
@@ -25,6 +26,44 @@ from _report import table, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "prompts"
+
+# Written after the first held-out set was measured (1/20 false positive, `format` missed "as one
+# paragraph", fixed afterwards); never tuned on.
+HELD_OUT_2 = [
+    "You are a fitness coach. Plan a 20-minute home workout for a beginner with no equipment, as a "
+    "numbered list of at most 6 exercises with the duration of each.",
+    "You are a customer support lead. Read the chat log in <log> tags and write a summary for the next "
+    "agent in at most 3 bullet points: the problem, what was tried, what is still open.\n<log>\n{log}\n</log>",
+    "You are a technical writer. Write the docstring for the function in the fenced block: one summary "
+    "line, then the arguments and the return value, at most 8 lines of plain text.\n```python\n{code}\n```",
+    "You are an SEO editor. Write a meta description for the page in <page> tags in at most 155 "
+    "characters, as one line of plain text.\n<page>\n{page}\n</page>",
+    "You are a careful annotator. Decide whether the email in <email> tags is spam. Reply with exactly "
+    "one of: spam, not_spam.\nExample:\nInput: You won a free cruise, click here!\nOutput: spam\n\n"
+    "<email>\n{email}\n</email>",
+    "You are a history teacher. Write 4 quiz questions about the French Revolution for 15-year-olds, "
+    "as a numbered list, each with its answer in brackets.",
+    "You are a financial analyst. Compare renting and buying a flat for a 30-year-old in Berlin. Reply "
+    "with a Markdown table with the columns factor | renting | buying and at most 6 rows.\nExample:\n"
+    "| factor | renting | buying |\n|---|---|---|\n| upfront cost | deposit | down payment |",
+    "You are a speechwriter. Write a toast for my sister's wedding, warm and a little funny, in at most "
+    "150 words, as two short paragraphs.",
+    "You are a UX researcher. Turn the interview notes in <notes> tags into insights. Step 1: list the "
+    "user's goals. Step 2: list the pain points. Step 3: suggest one improvement per pain point. Use "
+    "at most 10 bullet points in total.\n<notes>\n{notes}\n</notes>",
+    "You are a librarian. Recommend 5 novels for a teenager who loved The Hobbit, as a bulleted list "
+    "with the title, the author and one sentence on why.",
+    "你是一名健身教练。为没有器械的初学者设计一套20分钟的居家训练，用编号列表输出，最多6个动作，并写明每个动作的时长。",
+    "你是一名客服主管。阅读 <log> 标签中的聊天记录，为接手的同事写一份摘要，用列表输出，不超过3条：问题、已尝试的办法、尚未解决的事项。\n<log>\n{log}\n</log>",
+    "你是一名技术文档工程师。为代码块中的函数写文档注释：第一行是概述，然后说明参数和返回值，以纯文本输出，不超过8行。\n```python\n{code}\n```",
+    "你是一名搜索引擎优化编辑。为 <page> 标签中的网页写一段页面描述，不超过80字，以一行纯文本输出。\n<page>\n{page}\n</page>",
+    "你是一名细心的标注员。判断 <email> 标签中的邮件是不是垃圾邮件，只能回答以下之一：垃圾邮件、正常邮件。\n示例：\n输入：恭喜您中奖，点击领取！\n输出：垃圾邮件\n\n<email>\n{email}\n</email>",
+    "你是一名历史老师。为15岁的学生出4道关于辛亥革命的题目，用编号列表输出，每道题后面用括号写出答案。",
+    "你是一名理财分析师。针对在上海工作的30岁年轻人比较租房和买房，用 Markdown 表格输出，列为：因素、租房、买房，不超过6行。\n示例：\n| 因素 | 租房 | 买房 |\n|---|---|---|\n| 前期成本 | 押金 | 首付 |",
+    "你是一名演讲稿作者。为我妹妹的婚礼写一段祝酒词，温暖又带点幽默，不超过200字，分两段输出。",
+    "你是一名用户研究员。把 <notes> 标签中的访谈记录整理成洞察。第一步：列出用户的目标。第二步：列出痛点。第三步：针对每个痛点提出一条改进建议。总共不超过10条，用列表输出。\n<notes>\n{notes}\n</notes>",
+    "你是一名图书管理员。为喜欢《霍比特人》的青少年推荐5本小说，用列表输出，每本写书名、作者和一句推荐理由。",
+]
 
 HELD_OUT = [
     "You are a patient maths tutor. Explain to a 14-year-old why dividing by zero is undefined, "
@@ -80,7 +119,8 @@ def lint_quality() -> str:
     good_sets = {
         "good fixtures (tuned on)": [lint_prompt(find_prompt(str(p))) for p in sorted((FIXTURES / "good").glob("*.txt"))],
         "library templates (tuned on)": [lint_spec(load_prompt(p)) for p in sorted(LIBRARY.glob("*/*.yaml"))],
-        "held-out good prompts": [lint_text(text) for text in HELD_OUT],
+        "held-out good prompts, set 1 (a gap found here was fixed)": [lint_text(text) for text in HELD_OUT],
+        "held-out good prompts, set 2 (never tuned on)": [lint_text(text) for text in HELD_OUT_2],
     }
     elapsed = time.perf_counter() - started
     n_linted = len(bad) + sum(len(v) for v in good_sets.values())

@@ -185,3 +185,27 @@ def test_text_prompts_render_with_their_placeholders(tmp_path):
 def test_missing_prompt_file_is_a_clear_error(tmp_path):
     with pytest.raises(PromptFileError):
         find_prompt(str(tmp_path / "nope.yaml"))
+
+
+@pytest.mark.parametrize("sub", ["list", "show", "render", "lint", "compare"])
+def test_every_prompt_subcommand_help_has_an_example(sub):
+    result = invoke("prompt", sub, "--help")
+    assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_web_form_fields_build_a_spec_or_name_the_bad_field():
+    from llm_practice.prompts import lint_spec, spec_from_fields
+
+    spec = spec_from_fields({"role": "a poet", "task": "Write a haiku about {topic} as plain text.",
+                             "length": "3 lines", "variables": {"topic": "autumn"}})
+    assert render_prompt(spec).text.startswith("You are a poet.\n\nWrite a haiku about autumn")
+    assert lint_spec(spec).ok
+    with pytest.raises(PromptFileError) as err:
+        spec_from_fields({"task": "x", "output": {"format": "yaml"}})
+    assert err.value.field == "output.format"
+
+
+def test_yaml_prompt_from_stdin_renders():
+    result = invoke("prompt", "render", "-", "--var", "q=Why is the sky blue?",
+                    input="task: Answer in one sentence.\ninput: '{q}'\nvariables: [q]\n")
+    assert result.exit_code == 0 and "<text>\nWhy is the sky blue?\n</text>" in result.output

@@ -130,6 +130,7 @@ def test_yaml_prompt_lints_as_rendered(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("task: Tell me about {topic}.\nvariables: [topic, unused]\n", encoding="utf-8")
     data = json.loads(invoke("prompt", "lint", str(path), "--json").output)
-    checks = {f["check"] for f in data["findings"]}
-    assert {"vague", "role", "length", "variables"} <= checks
+    checks = {f["check"]: f["field"] for f in data["findings"]}
+    assert {"vague", "role", "length", "variables"} <= set(checks)
+    assert (checks["role"], checks["length"], checks["vague"]) == ("role", "length", "task")
     assert any("'unused'" in f["why"] for f in data["findings"])

@@ -79,7 +79,7 @@ LENGTH_NOT_NEEDED = {  # the output is fixed by a JSON object or a single label
 
 # Tip 7: the output format.
 FORMAT = {
-    "en": r"\b(format|json|table|bullet(ed)?|list|markdown|csv|yaml|numbered|headings?|plain text|prose|"
+    "en": r"\b(format|json|table|bullet(ed)?|list|markdown|csv|yaml|numbered|headings?|plain text|prose|paragraphs?|"
           r"one line|one word|only (output|return|reply|answer|the)|respond with|reply with|return|in the form)\b",
     "zh": r"格式|表格|列表|json|JSON|markdown|Markdown|分点|编号|只输出|仅输出|只回答|只能回答|只能输出|只返回|以.{1,8}形式|"
           r"纯文本|段落|标题|每行|一个词",

@@ -340,6 +340,16 @@ def parse_prompt(text: str, source: str = "<prompt>") -> PromptSpec:
                               line=_line_of(text, str(err["loc"][0])), field=path) from e
 
 
+def spec_from_fields(fields: dict, source: str = "<form>") -> PromptSpec:
+    """A spec from a mapping (a web form, an API body); errors name the field like `parse_prompt`."""
+    try:
+        return PromptSpec.model_validate(fields)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise PromptFileError(source, err["msg"] + ".", "Fix that field and try again.",
+                              field=".".join(str(p) for p in err["loc"])) from e
+
+
 def _line_of(text: str, key: str) -> int | None:
     for number, line in enumerate(text.splitlines(), 1):
         if re.match(rf"\s*{re.escape(key)}\s*:", line):

@@ -35,6 +35,9 @@ CHECKS: dict[str, tuple[int | None, str, str]] = {
     "output-spec": (None, "spell out structured output", "结构化输出要写清标签或字段"),
 }
 SEVERITY = {"delimiters": "error", "variables": "error", "contradiction": "error"}
+# For a YAML formula: the field where each fix goes (a web form highlights it).
+FIELD_FOR_CHECK = {"vague": "task", "role": "role", "delimiters": "input", "steps": "steps",
+                   "examples": "examples", "length": "length", "format": "output", "output-spec": "output"}
 
 
 @dataclass
@@ -267,6 +270,8 @@ def lint_spec(spec: PromptSpec, source: str | None = None) -> LintReport:
                  f"Use {{{name}}} in the task or input, or remove it from variables:.",
                  f"variables: 中声明了 {name}，但没有任何字段使用 {{{name}}}。",
                  f"在任务或输入中使用 {{{name}}}，或从 variables: 中删掉它。", "variables")
+    for finding in report.findings:
+        finding.field = finding.field or FIELD_FOR_CHECK.get(finding.check)
     return report
 
 
