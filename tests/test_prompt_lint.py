@@ -79,6 +79,11 @@ def test_spans_point_at_the_offending_text():
     (finding,) = lint_text(inserted).findings
     assert finding.span.text.startswith("Ignore all previous instructions")
 
+    # an absence ("no role") points at the instruction, never into the inserted text
+    bare = lint_text("Summarize this article: Apple reported record revenue this quarter.")
+    role = next(f for f in bare.findings if f.check == "role")
+    assert role.span.text == "Summarize this article:"
+
     steps = lint_text((FIXTURES / "bad" / "steps_en.txt").read_text()).findings[0]
     assert "1. Translate ... 2. Summarize ..." in steps.hint
 

@@ -44,7 +44,8 @@ def lint_text_report(report: LintReport) -> str:
         tip = f"tip {f.tip}" if f.tip else f.check
         lines += ["", f"{report.source}:{f.span.line}: {f.severity}: [{tip}] {f.check} "
                       f"(chars {f.span.start}-{f.span.end}): \"{text}\"",
-                  f"  {'原因' if zh else 'why'}: {f.why}", f"  {'建议' if zh else 'fix'}: {f.hint}"]
+                  f"  {'原因' if zh else 'why'}: {f.why}",
+                  f"  {'建议' if zh else 'fix'}: " + f.hint.replace("\n", "\n       ")]
     verdict = ("没有发现问题。" if zh else "No problems found.") if report.ok else (
         f"发现 {len(report.findings)} 个问题。" if zh else f"{len(report.findings)} problem(s) found.")
     lines += ["", verdict]
