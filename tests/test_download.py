@@ -264,3 +264,25 @@ def test_two_downloads_of_the_same_repo_at_once_both_succeed(hub, llmp_home):
     assert (first.returncode, second.returncode) == (0, 0), outs
     assert_same_files(hub, folder(llmp_home))
     assert hub.served_bytes(REPO, BIG) <= BIG_SIZE + CHUNK  # the second waited, it did not re-download
+
+
+def test_not_enough_disk_space_is_refused_before_any_byte_moves(hub, llmp_home):
+    hub.repos[REPO].files[BIG].size = 10**15  # the hub lists a 1 PB file
+    result = run_llmp("download", REPO, "--endpoint", hub.url)
+    assert result.returncode == 8, result.stderr
+    assert "not enough disk space" in result.stderr and "--local-dir" in result.stderr
+    assert hub.served_bytes(REPO) == 0
+
+
+def test_terminal_shows_per_file_and_total_bars_with_speed(hub, llmp_home):
+    import pexpect
+
+    hub.fault(REPO, BIG, slow=2 << 20)
+    child = pexpect.spawn(str(BIN / "llmp"), ["download", REPO, "--endpoint", hub.url], env=dict(os.environ),
+                          encoding="utf-8", timeout=30, dimensions=(40, 160))
+    child.expect(r"model\.safetensors.*MB/s")  # the per-file bar, while it runs
+    child.expect(r"total.*MB/s")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert_same_files(hub, folder(llmp_home))

@@ -156,7 +156,7 @@ class HubUnreachableError(HubError, ConnectionError):
             if source == "hf"
             else "Check the network or pass another --endpoint. Files already downloaded are kept."
         )
-        super().__init__(repo_id, f"Could not reach {tried}: {problem}", hint, source)
+        super().__init__(repo_id, f"Could not reach the hub for '{repo_id}' ({tried}): {problem}", hint, source)
 
 
 class DownloadError(HubError, OSError):

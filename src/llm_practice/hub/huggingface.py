@@ -88,10 +88,10 @@ def list_hf(repo_id: str, revision: str, token: str | None, endpoints: list[str]
                 raise HubAuthError(repo_id, f"HTTP {status} from {endpoint}.") from e
             if status is not None and status < 500:
                 raise
-            problems.append(f"{endpoint}: HTTP {status}")
+            problems.append(f"{endpoint} answered HTTP {status}")
             continue
         except transport as e:
-            problems.append(f"{endpoint}: {type(e).__name__}")
+            problems.append(f"{endpoint} failed with {type(e).__name__}")
             continue
         files = [
             RemoteFile(
@@ -107,4 +107,4 @@ def list_hf(repo_id: str, revision: str, token: str | None, endpoints: list[str]
             repo_id=repo_id, source="hf", endpoint=endpoint, revision=revision, commit=info.sha,
             files=files, headers=build_hf_headers(token=token),
         )
-    raise HubUnreachableError(repo_id, endpoints, "; ".join(problems))
+    raise HubUnreachableError(repo_id, endpoints, "; ".join(problems))  # each problem names its endpoint

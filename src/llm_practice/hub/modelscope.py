@@ -23,6 +23,7 @@ def list_modelscope(client, repo_id: str, revision: str, token: str | None,
     import requests
 
     endpoint = (endpoint or get_settings().modelscope_endpoint).rstrip("/")
+    revision = "master" if revision == "main" else revision  # ModelScope's default branch
     token = token or get_settings().modelscope_token
     headers = {"User-Agent": "llm-practice"} | ({"Authorization": f"Bearer {token}"} if token else {})
     base = f"{endpoint}/api/v1/models/{quote(repo_id)}"

@@ -139,6 +139,7 @@ class Fetcher:
             size = part.stat().st_size
             problem = check_file(remote, size, hasher)
             if problem is None:
+                _fsync(part)  # the bytes reach the disk before the name does (power loss, restart)
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(part, final)
                 note.unlink(missing_ok=True)
@@ -230,6 +231,14 @@ def _write(f, block: bytes, repo_id: str, remote: RemoteFile, part: Path) -> Non
             raise DiskFullError(repo_id, remote.path, (remote.size or 0) - part.stat().st_size,
                                 shutil.disk_usage(part.parent).free) from e
         raise
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_note(note: Path, remote: RemoteFile) -> None:
