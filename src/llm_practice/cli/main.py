@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("llm_practice.cli.chat:chat", "Chat with a model in the terminal (or answer once with --once)."),
     "models": ("llm_practice.cli.models:models", "List, import and remove local models."),
     "download": ("llm_practice.cli.download:download", "Download a model (HF, mirrors, ModelScope, OpenXLab), resumable and verified."),
+    "estimate": ("llm_practice.cli.estimate:estimate", "Estimate the memory a model needs to chat and to fine-tune, before downloading."),
     "env": ("llm_practice.cli.env:env", "Show versions, hardware, settings and installed engines."),
     "prompt": ("llm_practice.cli.prompt:prompt", "Prompt formula, template library, linter and side-by-side compare."),
     "data": ("llm_practice.cli.data:data", "Validate, convert, inspect and prepare training datasets."),

@@ -99,3 +99,66 @@ def verify_cmd(name: str, as_json: bool) -> None:
     for path, status in report.checked:
         click.echo(f"{status:<4} {path}")
     click.echo(f"{report.name}: all {len(report.checked)} files verified in {report.root}")
+
+
+@models.command("catalog")
+@click.option("--fits", is_flag=True, help="Mark what this machine can chat with, LoRA-tune and fully tune.")
+@click.option("--source", type=click.Choice(["hf", "modelscope", "openxlab"]),
+              help="Only models on this hub, showing their id there.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def catalog_cmd(fits: bool, source: str | None, as_json: bool) -> None:
+    """Curated models worth trying: ids on each hub, size, context, license.
+
+    The catalog is a data file (llm_practice/catalog/models.yaml); `llmp estimate NAME` sizes
+    any entry offline, `llmp download ID` fetches it.
+
+    Example: llmp models catalog --fits --source modelscope
+    """
+    from ..catalog.catalog import fits as fit_of
+    from ..catalog.catalog import load_catalog
+    from ..catalog.machine import detect_machine
+
+    entries = [e for e in load_catalog() if source is None or e.id_on(source)]
+    machine = detect_machine() if fits else None
+    rows = []
+    for e in entries:
+        row = {"name": e.name, "family": e.family, "parameters": e.params, "published": e.published,
+               "context": e.context, "license": e.license, "tutorial": e.tutorial,
+               "ids": e.ids.model_dump(exclude_none=True)}
+        if machine is not None:
+            f = fit_of(e, machine.budget, machine.device)
+            row["fits"] = {"chat": f.chat, "chat_bytes": f.chat_bytes, "lora": f.lora,
+                           "lora_bytes": f.lora_bytes, "full": f.full, "full_bytes": f.full_bytes}
+        rows.append(row)
+    if as_json:
+        out = {"models": rows}
+        if machine is not None:
+            out["machine"] = machine.describe()
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Model catalog (* = used in the tutorial)", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    headers = ("chat", "LoRA", "full FT") if machine is not None else ("context", "license", f"{source or 'hf'} id")
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        cells = [row["name"] + (" *" if row["tutorial"] else ""), f"{row['parameters'] / 1e9:.2f}B"]
+        if machine is None:
+            cells += [f"{row['context'] // 1024}k", row["license"].split(" (")[0],
+                      row["ids"].get(source or "hf", "-")]
+        else:
+            f = row["fits"]
+            cells += [f"yes ({f['chat']})" if f["chat"] else "no",
+                      "yes" if f["lora"] else f"no ({f['lora_bytes'] / 1e9:.0f} GB)",
+                      "yes" if f["full"] else f"no ({f['full_bytes'] / 1e9:.0f} GB)"]
+        table.add_row(*cells)
+    console = Console(highlight=False)
+    console.print(table)
+    if machine is not None:
+        console.print(f"This machine: {machine.describe()}. Chat at 2048 tokens; LoRA (bf16, rank 8) "
+                      "and full fine-tuning (bf16 + fp32 AdamW) at 1024 tokens with gradient "
+                      "checkpointing. Details: llmp estimate NAME.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import mmap
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ModelFormatError
@@ -26,6 +26,8 @@ class GGUFSummary:
     context_length: int | None
     chat_template: str | None
     size_bytes: int
+    # Every scalar and string key of the header; arrays appear as "KEY#count" (their length).
+    metadata: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 # GGUF value types (gguf spec): id -> struct format; 8 = string, 9 = array.
@@ -79,6 +81,7 @@ class _Reader:
             return self.string().decode("utf-8", errors="replace")
         if vtype == _ARRAY:
             etype, count = self.unpack("I"), self.unpack("Q")
+            self.last_count = count
             if etype in _SCALARS:
                 self.pos += struct.calcsize(_SCALARS[etype]) * count
             elif etype == _STRING:
@@ -121,7 +124,10 @@ def inspect_gguf(path: str | Path) -> GGUFSummary:
             meta = {}
             for _ in range(n_kv):
                 key = r.string().decode("utf-8", errors="replace")
-                meta[key] = r.value(r.unpack("I"))
+                vtype = r.unpack("I")
+                meta[key] = r.value(vtype)
+                if vtype == _ARRAY:
+                    meta[f"{key}#count"] = r.last_count
             tensors = []
             for _ in range(n_tensors):
                 r.string()  # name
@@ -164,6 +170,7 @@ def inspect_gguf(path: str | Path) -> GGUFSummary:
         context_length=meta.get(f"{arch}.context_length"),
         chat_template=meta.get("tokenizer.chat_template"),
         size_bytes=size,
+        metadata={k: v for k, v in meta.items() if v is not None},
     )
 
 
