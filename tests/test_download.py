@@ -286,3 +286,16 @@ def test_terminal_shows_per_file_and_total_bars_with_speed(hub, llmp_home):
     child.close()
     assert child.exitstatus == 0
     assert_same_files(hub, folder(llmp_home))
+
+
+def test_a_file_the_hub_loses_is_named_and_the_rest_is_kept(hub, llmp_home):
+    hub.fault(REPO, "tokenizer.json", statuses=[404])
+    result = run_llmp("download", REPO, "--endpoint", hub.url, "--max-workers", "1")
+    assert result.returncode == 8
+    assert "tokenizer.json" in result.stderr and "HTTP 404" in result.stderr
+    assert (folder(llmp_home) / BIG).is_file()  # fetched first (largest first), kept for the rerun
+    assert not (folder(llmp_home) / "tokenizer.json").exists()
+    rerun = run_llmp("download", REPO, "--endpoint", hub.url, "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    statuses = {f["path"]: f["status"] for f in json.loads(rerun.stdout)["files"]}
+    assert statuses[BIG] == "present" and statuses["tokenizer.json"] == "downloaded"
