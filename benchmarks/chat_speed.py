@@ -83,11 +83,6 @@ def raw_transformers(folder: Path, tokens: int, threads: int):
     return run
 
 
-def best_of(run, repeats: int):
-    results = [timed(run()) for _ in range(repeats)]
-    return min(r[0] for r in results), max(r[1] for r in results), results[0][2]
-
-
 def once_wall(repeats: int) -> float:
     llmp = Path(sys.executable).parent / "llmp"
     times = []
@@ -108,26 +103,33 @@ def main() -> None:
     model = get_model("smollm2-135m-instruct")
     from llm_practice.chat.hf import dequantized_folder
 
+    runners = {
+        "raw llama-cpp-python": raw_llamacpp(model.path, args.tokens, threads),
+        "llmp (default engine: llama.cpp)": llmp_engine(args.tokens, threads, None),
+        "raw transformers generate (fp32)":
+            raw_transformers(dequantized_folder(model.path), args.tokens, threads),
+        "llmp --engine transformers": llmp_engine(args.tokens, threads, "transformers"),
+    }
+    for run in runners.values():
+        timed(run())  # warm-up
+    # Interleave the runners round by round so background load hits them alike; report medians.
+    samples: dict[str, list] = {label: [] for label in runners}
+    for _ in range(args.repeats):
+        for label, run in runners.items():
+            samples[label].append(timed(run()))
     rows = []
     measured = {}
-    for label, make in [
-        ("raw llama-cpp-python", lambda: raw_llamacpp(model.path, args.tokens, threads)),
-        ("llmp (default engine: llama.cpp)", lambda: llmp_engine(args.tokens, threads, None)),
-        ("raw transformers generate (fp32)",
-         lambda: raw_transformers(dequantized_folder(model.path), args.tokens, threads)),
-        ("llmp --engine transformers", lambda: llmp_engine(args.tokens, threads, "transformers")),
-    ]:
-        run = make()
-        timed(run())  # warm-up
-        ttft, decode, n = best_of(run, args.repeats)
+    for label, results in samples.items():
+        ttft = statistics.median(r[0] for r in results)
+        decode = statistics.median(r[1] for r in results)
         measured[label] = decode
-        rows.append([label, f"{ttft * 1000:.0f}", f"{decode:.1f}", n])
+        rows.append([label, f"{ttft * 1000:.0f}", f"{decode:.1f}", results[0][2]])
         print(rows[-1], flush=True)
     ratio = measured["llmp (default engine: llama.cpp)"] / measured["raw llama-cpp-python"]
     wall = once_wall(args.repeats)
     body = (
         f"Model: bundled SmolLM2-135M-Instruct Q4_1 GGUF; prompt: \"{PROMPT[0]['content']}\"; greedy; "
-        f"up to {args.tokens} tokens; {threads} threads; best of {args.repeats} after a warm-up.\n\n"
+        f"up to {args.tokens} tokens; {threads} threads; median of {args.repeats} interleaved rounds after a warm-up.\n\n"
         + table(["runner", "time to first token (ms)", "decode tokens/s", "tokens"], rows)
         + f"\nllmp default engine / raw llama.cpp decode speed: **{ratio:.2f}x** (target >= 0.9x).\n\n"
         f"`llmp chat --once \"Which city is the capital of France?\"`, process start to full answer, "

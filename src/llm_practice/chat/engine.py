@@ -22,7 +22,7 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConfigError, EngineMissingError
+from ..errors import ConfigError, EngineMissingError, EngineUnsupportedError
 from ..models.registry import ModelInfo
 from ..settings import get_settings
 
@@ -39,6 +39,7 @@ class GenerationParams(BaseModel):
     max_tokens: int = Field(512, ge=1, le=131072)
     seed: int | None = Field(None, ge=0)
     stop: list[str] = Field(default_factory=list)
+    json_mode: bool = False  # constrain the answer to JSON (engines that can; others refuse)
 
 
 class ChatStream:
@@ -88,6 +89,13 @@ class ChatEngine(ABC):
     @abstractmethod
     def chat(self, messages: list[Message], params: GenerationParams) -> ChatStream:
         """Stream the assistant's answer to `messages`, stopping at the model's end of turn."""
+
+    def complete(self, prompt: str, params: GenerationParams) -> ChatStream:
+        """Continue raw text without a chat template (OpenAI's /v1/completions)."""
+        raise EngineUnsupportedError(
+            self.name, self.model.name, "raw text completion is not implemented.",
+            "Use chat completions, or another engine.",
+        )
 
     def info(self) -> dict:
         return {

@@ -1,0 +1,315 @@
+"""Continuous batching over one llama.cpp context: many conversations, one forward pass per step.
+
+`llama_cpp.server` serves one request at a time behind a lock, so eight clients wait in line.
+Here every active conversation owns a sequence id (a "slot") in a shared KV cache, and one
+scheduler thread decodes a single batch per step holding the next token of every slot (plus
+chunks of newly admitted prompts). On a CPU that turns eight matrix-vector products into one
+matrix-matrix product, which is where the aggregate throughput comes from.
+
+    engine = BatchedLlamaCppEngine(get_model("smollm2-135m-instruct"), slots=8)
+    streams = [engine.chat(msgs, params) for msgs in conversations]   # thread-safe
+
+Waiting requests are admitted first come, first served; when the wait queue is full `chat`
+raises `QueueFullError` (the server answers 429). Closing a stream frees its slot at the next step.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import collections
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..errors import ConfigError, LlmpError, ModelFormatError
+from ..models.gguf import inspect_gguf
+from ..models.registry import ModelInfo
+from .engine import ChatEngine, ChatStream, GenerationParams, Message
+from .llamacpp import _quiet_stderr
+
+
+class QueueFullError(LlmpError):
+    def __init__(self, waiting: int):
+        self.waiting = waiting
+        super().__init__(
+            f"The server is busy: {waiting} requests are already waiting.",
+            "Retry in a moment, or start the server with a larger --queue / --parallel.",
+        )
+
+
+_DONE = object()
+
+
+@dataclass(eq=False)
+class _Request:
+    prompt: list[int]
+    params: GenerationParams
+    stream: ChatStream
+    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    slot: int = -1
+    fed: int = 0  # prompt tokens already decoded into the slot
+    last: int = -1  # the last sampled token, fed at the next step
+    generated: int = 0
+    held: str = ""  # text held back because it may be the start of a stop string
+    sampler: object = None
+    decoder: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
+    )
+
+    @property
+    def n_past(self) -> int:
+        return self.fed + self.generated
+
+
+class BatchedLlamaCppEngine(ChatEngine):
+    name = "llama.cpp"
+
+    def __init__(self, model: ModelInfo, *, threads: int | None = None, context: int = 4096,
+                 slots: int = 8, queue_size: int = 64, batch_tokens: int = 512, gpu_layers: int = 0):
+        super().__init__(model, threads=threads, context=context)
+        import llama_cpp
+        from llama_cpp import _internals
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        summary = inspect_gguf(model.path)
+        if summary.context_length:
+            self.context = min(self.context, int(summary.context_length))
+        self.slots = slots
+        self.queue_size = queue_size
+        self.batch_tokens = batch_tokens
+        self._lib = llama_cpp
+        mparams = llama_cpp.llama_model_default_params()
+        mparams.n_gpu_layers = gpu_layers
+        cparams = llama_cpp.llama_context_default_params()
+        cparams.n_ctx = self.context * slots
+        cparams.n_batch = batch_tokens
+        cparams.n_ubatch = batch_tokens
+        cparams.n_seq_max = slots
+        cparams.kv_unified = True
+        cparams.n_threads = self.threads
+        cparams.n_threads_batch = self.threads
+        try:
+            with _quiet_stderr():
+                self._model = _internals.LlamaModel(path_model=str(model.path), params=mparams,
+                                                    verbose=False)
+                self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=False)
+                self._batch = _internals.LlamaBatch(n_tokens=batch_tokens, embd=0,
+                                                    n_seq_max=slots, verbose=False)
+        except ValueError as e:
+            raise ModelFormatError(model.path, f"llama.cpp could not load it ({e}).") from e
+        self._vocab = llama_cpp.llama_model_get_vocab(self._model.model)
+        if not summary.chat_template:
+            raise ModelFormatError(model.path, "the GGUF has no chat template, so it cannot chat.",
+                                   "Use an instruct/chat model.")
+        bos, eos = self._model.token_bos(), self._model.token_eos()
+        self._formatter = Jinja2ChatFormatter(
+            template=summary.chat_template,
+            bos_token=self._model.token_get_text(bos) if bos >= 0 else "",
+            eos_token=self._model.token_get_text(eos) if eos >= 0 else "",
+        )
+        self._piece_buf = ctypes.create_string_buffer(64)
+        self._waiting: collections.deque[_Request] = collections.deque()
+        self._active: list[_Request] = []
+        self._free = list(range(slots))
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="llmp-batch", daemon=True)
+        self._thread.start()
+
+    # -- public -----------------------------------------------------------------------------
+
+    def chat(self, messages: list[Message], params: GenerationParams) -> ChatStream:
+        prompt = self._formatter(messages=messages).prompt
+        return self._submit(self._model.tokenize(prompt.encode("utf-8"), add_bos=True, special=True),
+                            params)
+
+    def complete(self, prompt: str, params: GenerationParams) -> ChatStream:
+        return self._submit(self._model.tokenize(prompt.encode("utf-8"), add_bos=True, special=False),
+                            params)
+
+    def _submit(self, tokens: list[int], params: GenerationParams) -> ChatStream:
+        if not tokens:
+            raise ConfigError("prompt", "the prompt is empty.", "Send some text to continue.")
+        if len(tokens) + 1 >= self.context:
+            raise ConfigError("messages", f"the prompt has {len(tokens)} tokens but the context "
+                              f"window is {self.context}.", "Shorten the prompt or the conversation.")
+
+        def produce(stream: ChatStream) -> Iterator[str]:
+            req = _Request(prompt=tokens, params=params, stream=stream)
+            stream.prompt_tokens = len(tokens)
+            stream.on_cancel(req.cancelled.set)
+            with self._wake:
+                if len(self._waiting) >= self.queue_size:
+                    raise QueueFullError(len(self._waiting))
+                self._waiting.append(req)
+                self._wake.notify()
+            try:
+                while (item := req.out.get()) is not _DONE:
+                    if isinstance(item, BaseException):
+                        raise item
+                    yield item
+            finally:
+                req.cancelled.set()  # a consumer that stops reading frees the slot
+
+        return ChatStream(produce)
+
+    def queue_depth(self) -> int:
+        return len(self._waiting)
+
+    def active(self) -> int:
+        return len(self._active)
+
+    def info(self) -> dict:
+        return super().info() | {"slots": self.slots, "batching": "continuous"}
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        self._thread.join(timeout=10)
+
+    # -- scheduler --------------------------------------------------------------------------
+
+    def _make_sampler(self, params: GenerationParams):
+        from llama_cpp import _internals
+
+        sampler = _internals.LlamaSampler()
+        if params.json_mode:
+            from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
+
+            sampler.add_grammar(self._model, LlamaGrammar.from_string(JSON_GBNF, verbose=False))
+        if params.temperature <= 0:
+            sampler.add_greedy()
+            return sampler
+        # The same chain and defaults as llama-cpp-python's high-level API.
+        sampler.add_top_k(40)
+        sampler.add_top_p(params.top_p, 1)
+        sampler.add_min_p(0.05, 1)
+        sampler.add_temp(params.temperature)
+        sampler.add_dist(params.seed if params.seed is not None else self._lib.LLAMA_DEFAULT_SEED)
+        return sampler
+
+    def _admit(self) -> None:
+        while self._waiting and self._free:
+            req = self._waiting.popleft()
+            if req.cancelled.is_set():
+                req.stream.finish_reason = "cancelled"
+                req.out.put(_DONE)
+                continue
+            req.slot = self._free.pop(0)
+            req.sampler = self._make_sampler(req.params)
+            self._active.append(req)
+
+    def _finish(self, req: _Request, reason: str) -> None:
+        tail = req.held + req.decoder.decode(b"", final=True)
+        if tail and reason != "stop_string":
+            req.out.put(tail)
+        req.stream.finish_reason = "stop" if reason == "stop_string" else reason
+        req.stream.completion_tokens = req.generated
+        self._ctx.kv_cache_seq_rm(req.slot, -1, -1)
+        req.sampler.close()
+        self._active.remove(req)
+        self._free.append(req.slot)
+        req.out.put(_DONE)
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._closed and not self._waiting and not self._active:
+                    self._wake.wait()
+                if self._closed:
+                    for req in [*self._active]:
+                        self._finish(req, "cancelled")
+                    return
+                self._admit()
+            for req in [r for r in self._active if r.cancelled.is_set()]:
+                self._finish(req, "cancelled")
+            if not self._active:
+                continue
+            try:
+                self._step()
+            except Exception as e:  # a decode failure ends every active request with the error
+                for req in [*self._active]:
+                    req.out.put(e)
+                    self._finish(req, "error")
+
+    def _step(self) -> None:
+        batch = self._batch.batch
+        batch.n_tokens = 0
+        sample_at: list[tuple[_Request, int]] = []
+        budget = self.batch_tokens
+
+        def add(token: int, pos: int, seq: int, logits: bool) -> None:
+            i = batch.n_tokens
+            batch.token[i] = token
+            batch.pos[i] = pos
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = seq
+            batch.logits[i] = logits
+            batch.n_tokens = i + 1
+
+        # Running conversations first (one token each), then prompt chunks with what is left.
+        for req in self._active:
+            if req.fed == len(req.prompt) and budget > 0:
+                add(req.last, req.n_past - 1, req.slot, True)
+                sample_at.append((req, batch.n_tokens - 1))
+                budget -= 1
+        for req in self._active:
+            if req.fed < len(req.prompt) and budget > 0:
+                chunk = req.prompt[req.fed:req.fed + budget]
+                for k, token in enumerate(chunk):
+                    last = req.fed + k == len(req.prompt) - 1
+                    add(token, req.fed + k, req.slot, last)
+                    if last:
+                        sample_at.append((req, batch.n_tokens - 1))
+                req.fed += len(chunk)
+                budget -= len(chunk)
+        if batch.n_tokens == 0:
+            return
+        rc = self._lib.llama_decode(self._ctx.ctx, batch)
+        if rc != 0:
+            raise RuntimeError(f"llama_decode failed with status {rc}")
+        for req, index in sample_at:
+            token = req.sampler.sample(self._ctx, index)
+            if self._lib.llama_vocab_is_eog(self._vocab, token):
+                self._finish(req, "stop")
+                continue
+            req.generated += 1
+            req.last = token
+            piece = self._piece(token)
+            if self._emit(req, req.decoder.decode(piece)):
+                self._finish(req, "stop_string")
+            elif req.generated >= req.params.max_tokens or req.n_past + 1 >= self.context:
+                self._finish(req, "length")
+
+    def _piece(self, token: int) -> bytes:
+        buf = self._piece_buf
+        n = self._lib.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, False)
+        if n < 0:  # a longer piece than the buffer: grow it once and retry
+            self._piece_buf = buf = ctypes.create_string_buffer(-n)
+            n = self._lib.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, False)
+        return buf.raw[:n]
+
+    @staticmethod
+    def _emit(req: _Request, text: str) -> bool:
+        """Send text, holding back a possible stop-string prefix; True when a stop string hit."""
+        stops = req.params.stop
+        if not stops:
+            if text:
+                req.out.put(text)
+            return False
+        pending = req.held + text
+        hits = [i for i in (pending.find(s) for s in stops) if i >= 0]
+        if hits:
+            if pending[:min(hits)]:
+                req.out.put(pending[:min(hits)])
+            req.held = ""
+            return True
+        keep = max((k for s in stops for k in range(1, len(s)) if pending.endswith(s[:k])), default=0)
+        if pending[:len(pending) - keep]:
+            req.out.put(pending[:len(pending) - keep])
+        req.held = pending[len(pending) - keep:]
+        return False

@@ -1,0 +1,56 @@
+"""`llmp serve`: the OpenAI-compatible API and the web UI."""
+
+from __future__ import annotations
+
+import click
+
+EXAMPLES = """\b
+Examples:
+  llmp serve                                  # bundled model at http://127.0.0.1:8000
+  llmp serve smollm2-135m-instruct --port 9000 --api-key secret
+  curl http://127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' \\
+       -d '{"messages": [{"role": "user", "content": "Hello"}]}'
+"""
+
+
+@click.command(epilog=EXAMPLES)
+@click.argument("models", nargs=-1)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; the default accepts local connections only.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--api-key", envvar="LLMP_API_KEY", help="Require 'Authorization: Bearer KEY' (also LLMP_API_KEY).")
+@click.option("--engine", help="llama.cpp (GGUF, batched) or transformers.")
+@click.option("--parallel", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Conversations decoded together in one batch (llama.cpp).")
+@click.option("--queue", "queue_size", type=click.IntRange(0, 10000), default=32, show_default=True,
+              help="Requests allowed to wait for a slot; beyond that the server answers 429.")
+@click.option("--context", type=click.IntRange(min=128), default=2048, show_default=True,
+              help="Context window per conversation, in tokens.")
+@click.option("--max-tokens-limit", type=click.IntRange(min=1), default=4096, show_default=True,
+              help="Largest max_tokens a request may ask for.")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="Allow browser calls from this origin (repeatable). CORS is off by default.")
+@click.option("--no-ui", is_flag=True, help="Serve only the API, no web UI at /.")
+def serve(models, host, port, api_key, engine, parallel, queue_size, context, max_tokens_limit,
+          cors_origins, no_ui):
+    """Serve MODELS (default: the bundled smollm2-135m-instruct) over an OpenAI-compatible API,
+    with a web UI at / (中文 / English)."""
+    from ..models.bundled import BUNDLED_NAME
+    from ..serve.app import ServeConfig, create_app
+
+    config = ServeConfig(
+        models=list(models) or [BUNDLED_NAME], host=host, port=port, api_key=api_key or None,
+        engine=engine, parallel=parallel, queue=queue_size, context=context,
+        max_tokens_limit=max_tokens_limit, cors_origins=list(cors_origins), ui=not no_ui,
+    )
+    if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
+        click.echo(f"Warning: serving on {host} without --api-key: anyone who can reach this port "
+                   "can use the models.", err=True)
+    click.echo("Loading " + ", ".join(config.models) + " ...", err=True)
+    app = create_app(config)
+    import uvicorn
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"llmp serve: API at http://{shown}:{port}/v1  web UI at http://{shown}:{port}/  "
+               f"(Ctrl-C to stop)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)

@@ -1,0 +1,1 @@
+"""`llmp serve`: an OpenAI-compatible API and a web UI over the local chat engines."""

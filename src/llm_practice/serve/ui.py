@@ -1,0 +1,152 @@
+"""The web UI: a Gradio app mounted at `/` of the API server, in English and Chinese.
+
+Tabs are built by the functions in `TABS`; a later capability (knowledge base, prompt lab,
+training) adds its tab by appending a builder. Each builder returns the components whose labels
+the language switch updates, as {component: label_key}.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+LABELS: dict[str, dict[str, str]] = {
+    "title": {"en": "## llm-practice", "zh": "## llm-practice 大模型实践"},
+    "language": {"en": "Language", "zh": "界面语言"},
+    "tab_chat": {"en": "Chat", "zh": "对话"},
+    "tab_models": {"en": "Models", "zh": "模型"},
+    "model": {"en": "Model", "zh": "模型"},
+    "system": {"en": "System prompt", "zh": "系统提示词"},
+    "temperature": {"en": "Temperature", "zh": "温度 (temperature)"},
+    "top_p": {"en": "Top-p", "zh": "Top-p 核采样"},
+    "max_tokens": {"en": "Max new tokens", "zh": "最大生成长度"},
+    "seed": {"en": "Seed (-1 = random)", "zh": "随机种子（-1 表示随机）"},
+    "chatbot": {"en": "Conversation", "zh": "对话记录"},
+    "message": {"en": "Your message", "zh": "输入消息"},
+    "placeholder": {"en": "Ask something and press Enter", "zh": "输入问题后按回车"},
+    "send": {"en": "Send", "zh": "发送"},
+    "clear": {"en": "Clear", "zh": "清空"},
+    "models_table": {"en": "Local models", "zh": "本地模型"},
+    "refresh": {"en": "Refresh", "zh": "刷新"},
+}
+
+
+def _text(content) -> str:
+    """Gradio may hand message content back as a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    if isinstance(content, dict):
+        return content.get("text", "")
+    return str(content or "")
+
+
+def chat_tab(gr, served: dict, labels: dict) -> dict:
+    from ..chat.engine import GenerationParams
+    from .app import _iterate
+
+    names = list(served)
+    with gr.Tab(LABELS["tab_chat"]["en"]) as tab:
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label=LABELS["chatbot"]["en"], height=420, elem_id="chatbot",
+                                     buttons=["copy", "copy_all"], feedback_options=None)
+                message = gr.Textbox(label=LABELS["message"]["en"], elem_id="message",
+                                     placeholder=LABELS["placeholder"]["en"], lines=1)
+                with gr.Row():
+                    send = gr.Button(LABELS["send"]["en"], variant="primary", elem_id="send")
+                    clear = gr.Button(LABELS["clear"]["en"], elem_id="clear")
+            with gr.Column(scale=1):
+                model = gr.Dropdown(names, value=names[0] if names else None,
+                                    label=LABELS["model"]["en"], elem_id="model")
+                system = gr.Textbox(label=LABELS["system"]["en"], lines=3, elem_id="system")
+                temperature = gr.Slider(0, 2, value=0.7, step=0.05, label=LABELS["temperature"]["en"])
+                top_p = gr.Slider(0.05, 1, value=0.95, step=0.05, label=LABELS["top_p"]["en"])
+                max_tokens = gr.Slider(16, 2048, value=256, step=16, label=LABELS["max_tokens"]["en"])
+                seed = gr.Number(value=-1, precision=0, label=LABELS["seed"]["en"])
+
+    async def respond(text, history, model_name, system_text, temp, p, limit, seed_value):
+        history = list(history or [])
+        text = (text or "").strip()
+        if not text or model_name not in served:
+            yield "", history
+            return
+        messages = ([{"role": "system", "content": system_text}] if system_text else [])
+        messages += [{"role": m["role"], "content": _text(m["content"])} for m in history]
+        messages.append({"role": "user", "content": text})
+        history = history + [{"role": "user", "content": text}, {"role": "assistant", "content": ""}]
+        yield "", history
+        params = GenerationParams(temperature=float(temp), top_p=float(p), max_tokens=int(limit),
+                                  seed=None if seed_value is None or seed_value < 0 else int(seed_value))
+        target = served[model_name]
+        async with target.gate.slot():
+            answer = ""
+            async for delta in _iterate(target.engine.chat(messages, params)):
+                answer += delta
+                history[-1] = {"role": "assistant", "content": answer}
+                yield "", history
+
+    inputs = [message, chatbot, model, system, temperature, top_p, max_tokens, seed]
+    message.submit(respond, inputs, [message, chatbot])
+    send.click(respond, inputs, [message, chatbot])
+    clear.click(lambda: ([], ""), None, [chatbot, message])
+    return {tab: "tab_chat", chatbot: "chatbot", message: "message", model: "model", system: "system",
+            temperature: "temperature", top_p: "top_p", max_tokens: "max_tokens", seed: "seed",
+            send: "send", clear: "clear"}
+
+
+def models_tab(gr, served: dict, labels: dict) -> dict:
+    def rows():
+        from ..models.registry import list_models
+
+        return [[m.name, m.format, m.source, "yes" if m.name in served else "", str(m.path)]
+                for m in list_models()]
+
+    with gr.Tab(LABELS["tab_models"]["en"]) as tab:
+        table = gr.Dataframe(value=rows(), headers=["name", "format", "source", "served", "path"],
+                             label=LABELS["models_table"]["en"], interactive=False)
+        refresh = gr.Button(LABELS["refresh"]["en"])
+        refresh.click(rows, None, table)
+    return {tab: "tab_models", table: "models_table", refresh: "refresh"}
+
+
+TABS: list[Callable] = [chat_tab, models_tab]
+
+
+def build_ui(served: dict):
+    import gradio as gr
+
+    with gr.Blocks(title="llm-practice") as blocks:
+        with gr.Row():
+            title = gr.Markdown(LABELS["title"]["en"])
+            language = gr.Radio(["English", "中文"], value="English", label=LABELS["language"]["en"],
+                                elem_id="language")
+        labelled: dict = {title: "title", language: "language"}
+        for build in TABS:
+            labelled.update(build(gr, served, LABELS))
+
+        components = list(labelled)
+
+        def switch(choice):
+            lang = "zh" if choice == "中文" else "en"
+            updates = []
+            for comp in components:
+                text = LABELS[labelled[comp]][lang]
+                if isinstance(comp, (gr.Button, gr.Markdown)):
+                    updates.append(gr.update(value=text))
+                elif isinstance(comp, gr.Textbox) and labelled[comp] == "message":
+                    updates.append(gr.update(label=text, placeholder=LABELS["placeholder"][lang]))
+                else:
+                    updates.append(gr.update(label=text))
+            return updates
+
+        language.change(switch, language, components)
+    return blocks
+
+
+def mount_ui(app, config, served: dict):
+    import gradio as gr
+
+    auth = ("llmp", config.api_key) if config.api_key else None
+    return gr.mount_gradio_app(app, build_ui(served), path="/", auth=auth,
+                               auth_message="User: llmp, password: the server's API key." if auth else None)
