@@ -116,7 +116,7 @@ def test_bad_options_name_the_flag():
         make_options(context=0)
 
 
-def _write_safetensors(path: Path, tensors: dict[str, list[int]]) -> None:
+def write_safetensors(path: Path, tensors: dict[str, list[int]]) -> None:
     """A real safetensors file (header + zero bytes) with the given tensor shapes, in bf16."""
     header, offset = {}, 0
     for name, dims in tensors.items():
@@ -127,7 +127,9 @@ def _write_safetensors(path: Path, tensors: dict[str, list[int]]) -> None:
         offset += 2 * n
     blob = json.dumps(header).encode()
     blob += b" " * (-len(blob) % 8)
-    path.write_bytes(struct.pack("<Q", len(blob)) + blob + bytes(offset))
+    with path.open("wb") as f:
+        f.write(struct.pack("<Q", len(blob)) + blob)
+        f.truncate(8 + len(blob) + offset)  # sparse: the full size, without writing the zeros
 
 
 def smollm2_tensors() -> dict[str, list[int]]:
@@ -148,7 +150,7 @@ def test_estimate_local_folder_counts_from_safetensors_headers(tmp_path):
     folder = tmp_path / "SmolLM2-135M-Instruct"
     folder.mkdir()
     shutil.copy(CONFIGS / "SmolLM2-135M-Instruct.json", folder / "config.json")
-    _write_safetensors(folder / "model.safetensors", smollm2_tensors())
+    write_safetensors(folder / "model.safetensors", smollm2_tensors())
     result = run_llmp("estimate", str(folder), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)

@@ -78,11 +78,11 @@ def load_catalog(path: Path | None = None) -> tuple[CatalogEntry, ...]:
     return _load(path or CATALOG_FILE)
 
 
-def find_entry(name: str) -> CatalogEntry | None:
-    """A catalog entry by name, or by any of its ids (case-insensitive)."""
+def find_entry(name: str, by_id: bool = False) -> CatalogEntry | None:
+    """A catalog entry by name (case-insensitive), or also by its hub ids with `by_id`."""
     key = name.lower()
     for entry in load_catalog():
-        ids = [v.lower() for v in entry.ids.model_dump().values() if v]
+        ids = [v.lower() for v in entry.ids.model_dump().values() if v] if by_id else []
         if key == entry.name.lower() or key in ids:
             return entry
     return None

@@ -16,7 +16,15 @@ import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import ConfigError, HubError, ModelFormatError, ModelNotFoundError, RepoNotFoundError
+from ..errors import (
+    ConfigError,
+    HubAuthError,
+    HubError,
+    HubUnreachableError,
+    ModelFormatError,
+    ModelNotFoundError,
+    RepoNotFoundError,
+)
 from .params import ModelShape, count_parameters
 
 
@@ -40,6 +48,16 @@ def read_config(path: Path) -> dict:
                                "Download config.json again, or fix the JSON.") from e
     if not isinstance(data, dict):
         raise ModelFormatError(path, "config.json must hold a JSON object.")
+    return data
+
+
+def _parse_config(raw: bytes, where: str) -> dict:
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFormatError(where, f"config.json is not valid JSON ({e}).") from e
+    if not isinstance(data, dict):
+        raise ModelFormatError(where, "config.json must hold a JSON object.")
     return data
 
 
@@ -144,16 +162,34 @@ def from_hub(repo_id: str, endpoint: str, revision: str | None = None) -> ModelS
     except ImportError as e:
         raise HubError(repo_id, "huggingface_hub is not installed, so hub repos cannot be read.",
                        "Install it with: pip install 'llm-practice[hub]' (or pass a local folder).") from e
+    from huggingface_hub import constants as hf_constants
+
+    if hf_constants.HF_HUB_OFFLINE:
+        raise HubError(repo_id, f"HF_HUB_OFFLINE is set, so {repo_id} cannot be read from {endpoint}.",
+                       "Unset HF_HUB_OFFLINE, or estimate a local folder or --params 7b.")
     api = HfApi(endpoint=endpoint)
     try:
-        config_file = api.hf_hub_download(repo_id, "config.json", revision=revision)
-        config = read_config(Path(config_file))
+        # One plain GET (huggingface_hub's own session and error mapping): hf_hub_download
+        # would retry a dead endpoint for half a minute, and cache a file we need once.
+        from huggingface_hub import hf_hub_url
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+        url = hf_hub_url(repo_id, "config.json", revision=revision, endpoint=endpoint)
+        response = get_session().get(url, headers=build_hf_headers(), follow_redirects=True, timeout=30)
+        hf_raise_for_status(response)
+        config = _parse_config(response.content, url)
         shape = count_parameters(config)
         try:
             meta = api.get_safetensors_metadata(repo_id, revision=revision)
             shape = shape.with_total(sum(meta.parameter_count.values()), "safetensors headers (hub)")
         except hf_errors.NotASafetensorsRepoError:
             pass  # .bin-only repos: the config count stands
+    except hf_errors.LocalEntryNotFoundError as e:  # the hub could not be reached
+        error = HubUnreachableError(repo_id, [endpoint], str(e).splitlines()[0])
+        error.hint = "Check the network, or use a mirror: --endpoint https://hf-mirror.com."
+        raise error from e
+    except hf_errors.GatedRepoError as e:
+        raise HubAuthError(repo_id, "the repository is gated or private.") from e
     except (hf_errors.RepositoryNotFoundError, hf_errors.RevisionNotFoundError) as e:
         raise RepoNotFoundError(repo_id, endpoint=endpoint) from e
     except hf_errors.EntryNotFoundError as e:
@@ -165,14 +201,14 @@ def from_hub(repo_id: str, endpoint: str, revision: str | None = None) -> ModelS
     except hf_errors.HfHubHTTPError as e:
         raise HubError(repo_id, f"{endpoint} answered with an error for {repo_id}: {e}",
                        "Try again, or use a mirror with --endpoint https://hf-mirror.com.") from e
-    except OSError as e:  # connection refused, DNS, timeouts (httpx errors are not OSError)
-        raise HubError(repo_id, f"could not reach {endpoint}: {e}",
-                       "Check the network, or use a mirror with --endpoint https://hf-mirror.com.") from e
     except Exception as e:
-        if type(e).__module__.split(".")[0] in {"httpx", "httpcore", "requests", "urllib3"}:
-            raise HubError(repo_id, f"could not reach {endpoint}: {e}",
-                           "Check the network, or use a mirror with --endpoint https://hf-mirror.com.") from e
-        raise
+        transport = isinstance(e, OSError) or type(e).__module__.startswith(
+            ("httpx", "httpcore", "requests", "urllib3"))
+        if not transport:
+            raise
+        error = HubUnreachableError(repo_id, [endpoint], str(e) or type(e).__name__)
+        error.hint = "Check the network, or use a mirror: --endpoint https://hf-mirror.com."
+        raise error from e
     return ModelSource(repo_id, "hub", shape, checkpoint_dtype=_dtype_name(config))
 
 
