@@ -76,11 +76,15 @@ class Gate:
         self.running = 0
         self._sem = asyncio.Semaphore(slots)
 
-    @asynccontextmanager
-    async def slot(self):
+    def check(self) -> None:
+        """Raise 429 when a new request would find neither a free slot nor a waiting place."""
         if self._sem.locked() and self.waiting >= self.queue:
             raise ApiError(429, f"Too many requests: {self.waiting} are already waiting. Retry later.",
                            "rate_limit_error", code="queue_full")
+
+    @asynccontextmanager
+    async def slot(self):
+        self.check()
         self.waiting += 1
         try:
             await self._sem.acquire()
@@ -319,8 +323,11 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
                     "total_tokens": stream.prompt_tokens + stream.completion_tokens}
 
         if body.stream:
-            async with _admitted(target):
-                pass  # check the queue now so a full queue is a real 429, not a broken stream
+            try:  # check the queue before the 200 header goes out, so a full queue is a real 429
+                target.gate.check()
+            except ApiError:
+                timer("429")
+                raise
 
             async def events():
                 status = "200"
@@ -328,10 +335,9 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
                     async with target.gate.slot():
                         stream = await _start(start)
                         with _deadline(config.request_timeout, stream):
+                            # A disconnect cancels this generator (Starlette listens for it);
+                            # _iterate's cleanup then closes the stream and frees the slot.
                             async for delta in _iterate(stream):
-                                if await request.is_disconnected():
-                                    status = "499"
-                                    return
                                 yield _sse(chunk(delta, None))
                         yield _sse(chunk(None, _finish(stream)))
                         if include_usage:
@@ -376,14 +382,6 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
             obj = "text_completion"
         return {"id": rid, "object": obj, "created": created, "model": target.name,
                 "choices": [choice], "usage": usage(stream)}
-
-    @asynccontextmanager
-    async def _admitted(target: Served):
-        if target.gate._sem.locked() and target.gate.waiting >= target.gate.queue:
-            metrics.timer("/v1/chat/completions")("429")
-            raise ApiError(429, f"Too many requests: {target.gate.waiting} are already waiting. "
-                           "Retry later.", "rate_limit_error", code="queue_full")
-        yield
 
     if config.ui:
         from .ui import mount_ui
