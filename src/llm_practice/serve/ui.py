@@ -1,8 +1,9 @@
 """The web UI: a Gradio app mounted at `/` of the API server, in English and Chinese.
 
 Tabs are built by the functions in `TABS`; a later capability (knowledge base, prompt lab,
-training) adds its tab by appending a builder. Each builder returns the components whose labels
-the language switch updates, as {component: label_key}.
+training) adds its tab by appending a builder `build(gr, served) -> {component: {"en": ..., "zh": ...}}`.
+The returned texts are what the language switch puts on each component: the label, or the value
+of a Button / Markdown.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ LABELS: dict[str, dict[str, str]] = {
     "max_tokens": {"en": "Max new tokens", "zh": "最大生成长度"},
     "seed": {"en": "Seed (-1 = random)", "zh": "随机种子（-1 表示随机）"},
     "chatbot": {"en": "Conversation", "zh": "对话记录"},
-    "message": {"en": "Your message", "zh": "输入消息"},
-    "placeholder": {"en": "Ask something and press Enter", "zh": "输入问题后按回车"},
+    "message": {"en": "Your message", "zh": "输入消息",
+                "placeholder": {"en": "Ask something and press Enter", "zh": "输入问题后按回车"}},
     "send": {"en": "Send", "zh": "发送"},
     "clear": {"en": "Clear", "zh": "清空"},
     "models_table": {"en": "Local models", "zh": "本地模型"},
@@ -41,7 +42,7 @@ def _text(content) -> str:
     return str(content or "")
 
 
-def chat_tab(gr, served: dict, labels: dict) -> dict:
+def chat_tab(gr, served: dict) -> dict:
     from ..chat.engine import GenerationParams
     from .app import _iterate
 
@@ -52,7 +53,7 @@ def chat_tab(gr, served: dict, labels: dict) -> dict:
                 chatbot = gr.Chatbot(label=LABELS["chatbot"]["en"], height=420, elem_id="chatbot",
                                      buttons=["copy", "copy_all"], feedback_options=None)
                 message = gr.Textbox(label=LABELS["message"]["en"], elem_id="message",
-                                     placeholder=LABELS["placeholder"]["en"], lines=1)
+                                     placeholder=LABELS["message"]["placeholder"]["en"], lines=1)
                 with gr.Row():
                     send = gr.Button(LABELS["send"]["en"], variant="primary", elem_id="send")
                     clear = gr.Button(LABELS["clear"]["en"], elem_id="clear")
@@ -90,12 +91,13 @@ def chat_tab(gr, served: dict, labels: dict) -> dict:
     message.submit(respond, inputs, [message, chatbot])
     send.click(respond, inputs, [message, chatbot])
     clear.click(lambda: ([], ""), None, [chatbot, message])
-    return {tab: "tab_chat", chatbot: "chatbot", message: "message", model: "model", system: "system",
+    keys = {tab: "tab_chat", chatbot: "chatbot", message: "message", model: "model", system: "system",
             temperature: "temperature", top_p: "top_p", max_tokens: "max_tokens", seed: "seed",
             send: "send", clear: "clear"}
+    return {comp: LABELS[key] for comp, key in keys.items()}
 
 
-def models_tab(gr, served: dict, labels: dict) -> dict:
+def models_tab(gr, served: dict) -> dict:
     def rows():
         from ..models.registry import list_models
 
@@ -107,7 +109,7 @@ def models_tab(gr, served: dict, labels: dict) -> dict:
                              label=LABELS["models_table"]["en"], interactive=False)
         refresh = gr.Button(LABELS["refresh"]["en"])
         refresh.click(rows, None, table)
-    return {tab: "tab_models", table: "models_table", refresh: "refresh"}
+    return {tab: LABELS["tab_models"], table: LABELS["models_table"], refresh: LABELS["refresh"]}
 
 
 TABS: list[Callable] = [chat_tab, models_tab]
@@ -121,9 +123,9 @@ def build_ui(served: dict):
             title = gr.Markdown(LABELS["title"]["en"])
             language = gr.Radio(["English", "中文"], value="English", label=LABELS["language"]["en"],
                                 elem_id="language")
-        labelled: dict = {title: "title", language: "language"}
+        labelled: dict = {title: LABELS["title"], language: LABELS["language"]}
         for build in TABS:
-            labelled.update(build(gr, served, LABELS))
+            labelled.update(build(gr, served))
 
         components = list(labelled)
 
@@ -131,13 +133,13 @@ def build_ui(served: dict):
             lang = "zh" if choice == "中文" else "en"
             updates = []
             for comp in components:
-                text = LABELS[labelled[comp]][lang]
+                texts = labelled[comp]
                 if isinstance(comp, (gr.Button, gr.Markdown)):
-                    updates.append(gr.update(value=text))
-                elif isinstance(comp, gr.Textbox) and labelled[comp] == "message":
-                    updates.append(gr.update(label=text, placeholder=LABELS["placeholder"][lang]))
+                    updates.append(gr.update(value=texts[lang]))
+                elif "placeholder" in texts:
+                    updates.append(gr.update(label=texts[lang], placeholder=texts["placeholder"][lang]))
                 else:
-                    updates.append(gr.update(label=text))
+                    updates.append(gr.update(label=texts[lang]))
             return updates
 
         language.change(switch, language, components)
