@@ -74,7 +74,10 @@ RUNTIME_BYTES = {
 }
 LLAMACPP_UBATCH = 512  # llama.cpp's default micro-batch
 FREEZE_TRAINABLE_LAYERS = 2  # LLaMA-Factory's freeze_trainable_layers default
-LOGIT_COPIES = 4  # training: logits, their fp32 upcast, log-softmax, and the gradient
+# Training holds the logits over the whole vocabulary about six times at the start of the
+# backward pass: logits, log-softmax, their gradients and softmax temporaries (measured).
+LOGIT_COPIES = 6
+PEFT_RUNTIME_BYTES = 0.15 * GB  # importing peft adds this much to the CPU process (measured)
 
 
 class EstimateOptions(BaseModel):
@@ -135,8 +138,13 @@ class Breakdown:
 
     @property
     def total(self) -> float:
-        return (self.weights + self.kv_cache + self.activations + self.gradients + self.optimizer
-                + self.runtime)
+        """The peak. Inference holds everything at once. Training holds activations until the
+        backward pass frees them as gradients fill in, so its peak is the larger of the
+        activations and the gradients plus the optimizer step's temporaries (one more copy)."""
+        fixed = self.weights + self.kv_cache + self.optimizer + self.runtime
+        if self.mode == "infer":
+            return fixed + self.activations
+        return fixed + max(self.activations, 2 * self.gradients)
 
     def to_json(self) -> dict:
         return asdict(self) | {"total": self.total}
@@ -156,9 +164,12 @@ def _layer_activation_elements(shape: ModelShape) -> int:
 
 
 def _training_activations(shape: ModelShape, o: EstimateOptions, act_bytes: float,
-                          layers_with_grad: int) -> float:
+                          layers_with_grad: int, lora: bool = False) -> float:
     tokens = o.batch * o.context
-    per_layer = _layer_activation_elements(shape) * act_bytes * tokens
+    elements = _layer_activation_elements(shape)
+    if lora:  # each adapted layer also keeps its adapter branch's output (measured with PEFT)
+        elements += sum(n_out for _, n_out in shape.linear_shapes)
+    per_layer = elements * act_bytes * tokens
     if o.grad_checkpointing:
         stored = layers_with_grad * shape.hidden * act_bytes * tokens + per_layer
     else:
@@ -226,7 +237,10 @@ def _train(shape: ModelShape, p: Precision, o: EstimateOptions, mode: str) -> Br
         weights = base + trainable * 4.0
         grads, optimizer = trainable * 4.0, trainable * 8.0
         note = f"rank {o.lora_rank} on all linear layers"
-    activations = _training_activations(shape, o, act_bytes, layers_with_grad)
+    activations = _training_activations(shape, o, act_bytes, layers_with_grad, lora=mode in ("lora", "qlora"))
+    runtime = RUNTIME_BYTES[("transformers", o.device)]
+    if mode in ("lora", "qlora") and o.device == "cpu":
+        runtime += PEFT_RUNTIME_BYTES
     offloaded = 0.0
     if o.zero >= 2 and o.gpus > 1:
         grads, optimizer = grads / o.gpus, optimizer / o.gpus
@@ -237,7 +251,7 @@ def _train(shape: ModelShape, p: Precision, o: EstimateOptions, mode: str) -> Br
         weights = 0.0 if o.zero == 3 else weights
         optimizer = 0.0
     return Breakdown(p.name, mode, weights, 0.0, activations, grads, optimizer,
-                     RUNTIME_BYTES[("transformers", o.device)], offloaded, trainable, note)
+                     runtime, offloaded, trainable, note)
 
 
 # Which precisions each method runs in; the rest are marked "not applicable" by leaving them out.
