@@ -229,3 +229,18 @@ def test_broken_config_names_file_and_line(tmp_path):
     result = run_llmp("estimate", str(folder))
     assert result.returncode == 4
     assert "config.json: line 3" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_architecture_is_built_on_the_meta_device(tmp_path):
+    folder = tmp_path / "gpt2"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_embd": 768, "n_head": 12,
+        "n_layer": 12, "n_positions": 1024, "n_ctx": 1024, "vocab_size": 50257,
+        "activation_function": "gelu_new", "tie_word_embeddings": True,
+    }))
+    result = run_llmp("estimate", str(folder), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["parameters"] == 124_439_808  # GPT-2 small, as published
+    assert data["counted_from"] == "meta device (transformers)"

@@ -312,14 +312,15 @@ def count_parameters(config: dict) -> ModelShape:
 def count_on_meta_device(folder: str) -> int:
     """Build the model on the meta device (no memory for weights) and count its parameters.
 
-    Needs torch, transformers and accelerate; used only as a cross-check for architectures the
-    formulas do not know.
+    Needs torch and transformers; used only for architectures the formulas do not know.
+    `torch.device("meta")` rather than accelerate's `init_empty_weights`: with transformers 5 the
+    latter leaves tied embeddings untied, counting GPT-2's 38.6M-parameter head twice.
     """
-    from accelerate import init_empty_weights
+    import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
     config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
-    with init_empty_weights():
+    with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config)
     return sum(p.numel() for p in model.parameters())
 

@@ -101,6 +101,17 @@ def from_folder(folder: Path, label: str | None = None, kind: str = "folder") ->
     if files:
         total = sum(_safetensors_header_total(f) for f in files)
         shape = shape.with_total(total, "safetensors headers")
+    elif shape.method == "llama formula":
+        # An architecture the formulas do not know: let transformers build it on the meta device
+        # (no memory for weights). Only this path imports torch.
+        try:
+            from .params import count_on_meta_device
+
+            shape = shape.with_total(count_on_meta_device(str(folder)), "meta device (transformers)")
+        except ImportError:
+            pass  # no transformers: the llama-formula count stands, and its note says so
+        except (ValueError, KeyError, OSError):
+            pass  # transformers does not know it either
     return ModelSource(label or str(folder), kind, shape, checkpoint_dtype=_dtype_name(config))
 
 
