@@ -21,11 +21,15 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, *args: str, home: Path, cache: Path, key: str | None = None):
+    def __init__(self, *args: str, home: Path, cache: Path, key: str | None = None,
+                 env: dict[str, str | None] | None = None):
+        """`env`: extra variables for the server process; a None value removes that variable."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.key = key
+        extra = env or {}
         env = {**os.environ, "LLMP_HOME": str(home), "LLMP_CACHE": str(cache), "LLMP_LANG": "en"}
+        env = {k: v for k, v in {**env, **extra}.items() if v is not None}
         cmd = [LLMP, "serve", "--port", str(self.port), *args]
         if key:
             cmd += ["--api-key", key]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .tab_models import models_tab
+
 LABELS: dict[str, dict[str, str]] = {
     "title": {"en": "## llm-practice", "zh": "## llm-practice 大模型实践"},
     "language": {"en": "Language", "zh": "界面语言"},
     "tab_chat": {"en": "Chat", "zh": "对话"},
-    "tab_models": {"en": "Models", "zh": "模型"},
     "model": {"en": "Model", "zh": "模型"},
     "system": {"en": "System prompt", "zh": "系统提示词"},
     "temperature": {"en": "Temperature", "zh": "温度 (temperature)"},
@@ -26,8 +27,6 @@ LABELS: dict[str, dict[str, str]] = {
                 "placeholder": {"en": "Ask something and press Enter", "zh": "输入问题后按回车"}},
     "send": {"en": "Send", "zh": "发送"},
     "clear": {"en": "Clear", "zh": "清空"},
-    "models_table": {"en": "Local models", "zh": "本地模型"},
-    "refresh": {"en": "Refresh", "zh": "刷新"},
 }
 
 
@@ -95,21 +94,6 @@ def chat_tab(gr, served: dict) -> dict:
             temperature: "temperature", top_p: "top_p", max_tokens: "max_tokens", seed: "seed",
             send: "send", clear: "clear"}
     return {comp: LABELS[key] for comp, key in keys.items()}
-
-
-def models_tab(gr, served: dict) -> dict:
-    def rows():
-        from ..models.registry import list_models
-
-        return [[m.name, m.format, m.source, "yes" if m.name in served else "", str(m.path)]
-                for m in list_models()]
-
-    with gr.Tab(LABELS["tab_models"]["en"]) as tab:
-        table = gr.Dataframe(value=rows(), headers=["name", "format", "source", "served", "path"],
-                             label=LABELS["models_table"]["en"], interactive=False)
-        refresh = gr.Button(LABELS["refresh"]["en"])
-        refresh.click(rows, None, table)
-    return {tab: LABELS["tab_models"], table: LABELS["models_table"], refresh: LABELS["refresh"]}
 
 
 TABS: list[Callable] = [chat_tab, models_tab]
