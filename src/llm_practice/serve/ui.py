@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .tab_prompts import prompt_lab_tab
+
 from .tab_models import models_tab
 
 LABELS: dict[str, dict[str, str]] = {
@@ -97,6 +99,7 @@ def chat_tab(gr, served: dict) -> dict:
 
 
 TABS: list[Callable] = [chat_tab, models_tab]
+TABS.append(prompt_lab_tab)
 
 
 def build_ui(served: dict):
