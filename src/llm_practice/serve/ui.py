@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .tab_prompts import prompt_lab_tab
-
 from .tab_models import models_tab
+from .tab_prompts import prompt_lab_tab
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"en": "## llm-practice", "zh": "## llm-practice 大模型实践"},
