@@ -239,7 +239,10 @@ def test_models_tab_speaks_chinese(page):
         timeout=15_000)
     tabs = page.evaluate("() => Array.from(document.querySelectorAll('[role=tab]')).map(t => t.innerText.trim())")
     assert {"模型", "本地模型", "模型目录", "显存/内存估算", "下载"} <= set(tabs), tabs
-    assert page.get_by_text("开始下载").count() >= 1
+    open_section(page, "下载")
+    page.wait_for_function(
+        "() => (document.querySelector('#download-run')?.innerText || '').includes('开始下载')", timeout=15_000)
+    assert page.get_by_text("仓库（owner/name）").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "ui-models-zh.png"), full_page=True)
     page.get_by_label("English").check()
     page.wait_for_function(
