@@ -160,8 +160,12 @@ def build_raw(rng: random.Random) -> None:
     for lang, facts in (("en", EN), ("zh", ZH)):
         sentences = [answer for _, answer, _, _ in facts]
         joiner = "" if lang == "zh" else " "
-        for _ in range(30):
-            lines.append(joiner.join(rng.sample(sentences, 5)))
+        picked: list[set] = []
+        while len(picked) < 30:  # no two documents share more than 3 of their 5 sentences
+            choice = rng.sample(range(len(sentences)), 5)
+            if all(len(set(choice) & other) <= 3 for other in picked):
+                picked.append(set(choice))
+                lines.append(joiner.join(sentences[i] for i in choice))
     lines += lines[:5]  # exact duplicates
     lines += [line.replace("Lumora", "Lumora island", 1) if "Lumora" in line else line + "。"
               for line in lines[30:35]]  # near-duplicates

@@ -124,13 +124,19 @@ def _texts(paths: list[Path]) -> Iterator[str]:
             yield rec.text
 
 
-def _batches(items: Iterator[str]) -> Iterator[list[str]]:
+def _batches(items: Iterator[str], failure: list) -> Iterator[list[str]]:
+    """Batches for the pool. An input error is stashed, not raised: `Pool.imap` hangs when its
+    iterable raises (CPython issue 66587), so the caller re-raises it after the pool drains."""
     batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
+    try:
+        for item in items:
+            batch.append(item)
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+    except Exception as e:  # noqa: BLE001  re-raised by prepare_pretraining
+        failure.append(e)
+        return
     if batch:
         yield batch
 
@@ -178,14 +184,15 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
         if removed_file:
             removed_file.write(json.dumps({"reason": reason, "text": text}, ensure_ascii=False) + "\n")
 
+    failure: list[Exception] = []
     with atomic_path(out.with_name(out.name + ".domain")) as domain_tmp:
         with domain_tmp.open("w", encoding="utf-8") as domain:
             if workers > 1:
                 pool = get_context("spawn").Pool(workers, initializer=_init, initargs=(config,))
-                results = pool.imap(_work, _batches(_texts(inputs)), chunksize=1)
+                results = pool.imap(_work, _batches(_texts(inputs), failure), chunksize=1)
             else:
                 _init(config)
-                pool, results = None, map(_work, _batches(_texts(inputs)))
+                pool, results = None, map(_work, _batches(_texts(inputs), failure))
             try:
                 for batch in results:
                     for text, verdict, info, raw, digest, sig in batch:
@@ -206,6 +213,8 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
                         langs[verdict] += 1
                         report.kept_domain += 1
                         domain.write(json.dumps(text, ensure_ascii=False) + "\n")
+                if failure:
+                    raise failure[0]
             finally:
                 if pool:
                     pool.terminate()
