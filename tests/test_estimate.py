@@ -244,3 +244,13 @@ def test_unknown_architecture_is_built_on_the_meta_device(tmp_path):
     data = json.loads(result.stdout)
     assert data["parameters"] == 124_439_808  # GPT-2 small, as published
     assert data["counted_from"] == "meta device (transformers)"
+
+
+def test_cluster_question_reports_per_gpu_needs():
+    result = run_llmp("estimate", "--params", "7b", "--gpus", "8", "--zero", "3", "--dtype", "bf16", "--json")
+    data = json.loads(result.stdout)
+    full = next(r for r in data["estimates"] if r["mode"] == "full")
+    assert full["weights"] == pytest.approx(7e9 * 2 / 8)  # ZeRO-3: each GPU holds 1/8 of the weights
+    assert data["options"]["device"] == "gpu"
+    if len(data["machine"]["gpus"]) < 8:
+        assert data["verdict"].startswith("Per GPU with 8 GPUs")

@@ -74,10 +74,18 @@ _CHAT = ("fp32", "bf16", "Q8_0", "int8", "Q6_K", "Q5_K_M", "Q4_K_M", "int4", "Q3
 _LABEL = {"fp32": "fp32", "bf16": "bf16/fp16", "int8": "int8", "int4": "int4"}
 
 
-def verdict(rows: list[Breakdown], machine: Machine, gguf_type: str | None = None) -> str:
+def verdict(rows: list[Breakdown], machine: Machine, gguf_type: str | None = None,
+            gpus: int = 1) -> str:
     """One sentence: what fits for chat, and what each training method needs."""
     where = "this GPU" if machine.gpus else "this machine"
     budget = machine.budget
+    if gpus > max(1, len(machine.gpus)):
+        # The user asks about a cluster this machine is not: report per-GPU needs, no judgement.
+        needs = [f"{label} {_gb(row.total)}" for mode, precision, label in
+                 (("infer", "bf16", "chat at bf16"), ("lora", "bf16", "LoRA"), ("full", "bf16", "full fine-tuning"))
+                 if (row := lookup(rows, mode, precision)) is not None]
+        return (f"Per GPU with {gpus} GPUs: " + "; ".join(needs) + f". This machine has {machine.describe()}."
+                if needs else f"This machine has {machine.describe()}.")
     parts = []
     order = ((gguf_type,) if gguf_type else ()) + _CHAT
     chat = [r for p in order if (r := lookup(rows, "infer", p)) is not None]

@@ -15,6 +15,9 @@ The total is a sum of parts a learner can check by hand:
   (8 bytes per trainable parameter). Mixed-precision training also keeps an fp32 master copy of
   half-precision weights (ZeRO paper accounting: 2 + 2 + 12 = 16 bytes per parameter).
 - runtime: the framework itself (Python + torch, or llama.cpp; a CUDA context on a GPU).
+Inference holds all of these at once. Training does not: the backward pass frees activations as
+gradients fill in, so its peak is weights + optimizer + runtime + the larger of the activations
+and the gradients plus the optimizer step's temporaries.
 ZeRO-2 shards gradients and optimizer states over the GPUs, ZeRO-3 the weights too; offload
 moves optimizer states (and, with ZeRO-3, weights) to CPU RAM.
 
@@ -198,8 +201,8 @@ def _infer(shape: ModelShape, p: Precision, o: EstimateOptions, gguf_bytes: floa
     weights = _weight_bytes(shape, p, gguf_bytes)
     kv_bytes = 4.0 if p.name == "fp32" else 2.0  # llama.cpp keeps an f16 cache by default
     kv = o.batch * o.context * shape.kv_per_token * kv_bytes
-    shard = o.gpus if (o.zero == 3 and o.gpus > 1) else 1
-    return Breakdown(p.name, "infer", weights / shard, kv, _inference_activations(shape, o, p),
+    shard = o.gpus  # several GPUs serve one model tensor-parallel: weights and cache split
+    return Breakdown(p.name, "infer", weights / shard, kv / shard, _inference_activations(shape, o, p),
                      0.0, 0.0, RUNTIME_BYTES[(p.engine, o.device)])
 
 

@@ -92,7 +92,7 @@ def _linear(block: _Block, n_in: int, n_out: int, bias: bool = False) -> int:
     return n_in * n_out + (n_out if bias else 0)
 
 
-def _gqa_attention(block: _Block, c: dict, hidden: int, heads: int, kv: int, head_dim: int,
+def _gqa_attention(block: _Block, hidden: int, heads: int, kv: int, head_dim: int,
                    qkv_bias: bool, o_bias: bool = False, qk_norm: bool = False) -> None:
     block.attention += _linear(block, hidden, heads * head_dim, qkv_bias)
     block.attention += _linear(block, hidden, kv * head_dim, qkv_bias)
@@ -140,7 +140,7 @@ def _standard(c: dict, arch: str) -> tuple[ModelShape, list[str]]:
     first: _Block | None = None
     for i in range(layers):
         block = _Block()
-        _gqa_attention(block, c, hidden, heads, kv, head_dim, qkv_bias, o_bias,
+        _gqa_attention(block, hidden, heads, kv, head_dim, qkv_bias, o_bias,
                        qk_norm=family.get("qk_norm", False))
         block.norms += norms_per_layer * hidden
         is_moe = experts and i not in dense_layers and (i + 1) % sparse_step == 0

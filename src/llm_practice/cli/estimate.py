@@ -69,11 +69,11 @@ def estimate(model, params, context, batch, dtype, mode, lora_rank, gpus, zero, 
     options = make_options(
         context=context, batch=batch, dtype=dtype, mode=mode or "infer", lora_rank=lora_rank,
         gpus=gpus, zero=int(zero), offload=offload, grad_checkpointing=grad_checkpointing,
-        device=machine.device if device == "auto" else device,
+        device=("gpu" if gpus > 1 else machine.device) if device == "auto" else device,
     )
     source = resolve_model(model, params, (endpoint or get_settings().hf_endpoint).rstrip("/"))
     rows = estimate_memory(source.shape, options, gguf_bytes=source.gguf_bytes, gguf_type=source.gguf_type)
-    sentence = verdict(rows, machine, source.gguf_type)
+    sentence = verdict(rows, machine, source.gguf_type, gpus=options.gpus)
     if as_json:
         click.echo(json.dumps(_to_json(source, options, rows, machine, sentence), indent=2))
         return
@@ -120,7 +120,9 @@ def _render(source, options, rows, mode, sentence) -> None:
             setting += f", {options.gpus} GPU(s), ZeRO-{options.zero}" + (", offload" if options.offload else "")
     table = Table(title=f"{shown}: GB per device ({setting})", title_justify="left")
     table.caption = ("KV = KV cache, activ. = activations, grads = gradients, optim. = AdamW "
-                     "states (and fp32 master weights), runtime = framework")
+                     "states (and fp32 master weights), runtime = framework."
+                     + ("" if shown == "infer" else " Training total = weights + optim. + runtime "
+                        "+ the larger of activ. and 2 x grads (they are not held at once)."))
     table.caption_justify = "left"
     table.add_column("precision")
     for _, header in _COLUMNS:
