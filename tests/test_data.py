@@ -279,6 +279,20 @@ def test_preview_shows_roles_and_ranked_answers():
     assert "line 1 · ranked" in result.output
 
 
+def test_every_data_subcommand_help_has_an_example():
+    for sub in ("validate", "convert", "stats", "split", "preview", "prepare-pt", "formats"):
+        result = invoke("data", sub, "--help")
+        assert result.exit_code == 0 and "Example: llmp data" in result.output, sub
+
+
+def test_minified_json_array_on_one_line(tmp_path):
+    path = tmp_path / "one_line.json"
+    path.write_text(json.dumps([{"instruction": f"q{i}", "output": "a" * 50} for i in range(30000)]))
+    assert path.stat().st_size > 2**20  # bigger than one read chunk
+    report = validate_dataset(path)
+    assert report.records == 30000 and report.ok and report.format == "alpaca"
+
+
 def test_formats_list_matches_registry():
     result = invoke("data", "formats")
     assert [line.split()[0] for line in result.output.splitlines()] == list(REGISTRY)

@@ -67,7 +67,7 @@ def _looks_like_jsonl(path: Path) -> bool:
     decoder = json.JSONDecoder()
     seen = 0
     with path.open(encoding="utf-8-sig", errors="replace") as f:
-        for raw in f:
+        for raw in iter(lambda: f.readline(CHUNK + 1), ""):  # bounded: a minified file is one line
             if len(raw) > CHUNK:
                 return False
             raw = raw.strip()
