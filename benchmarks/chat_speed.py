@@ -94,6 +94,16 @@ def once_wall(repeats: int) -> float:
     return statistics.median(times)
 
 
+def help_wall(repeats: int) -> float:
+    llmp = Path(sys.executable).parent / "llmp"
+    times = []
+    for _ in range(max(5, repeats)):
+        start = time.perf_counter()
+        subprocess.run([str(llmp), "--help"], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokens", type=int, default=128)
@@ -127,13 +137,16 @@ def main() -> None:
         print(rows[-1], flush=True)
     ratio = measured["llmp (default engine: llama.cpp)"] / measured["raw llama-cpp-python"]
     wall = once_wall(args.repeats)
+    help_s = help_wall(args.repeats)
     body = (
         f"Model: bundled SmolLM2-135M-Instruct Q4_1 GGUF; prompt: \"{PROMPT[0]['content']}\"; greedy; "
         f"up to {args.tokens} tokens; {threads} threads; median of {args.repeats} interleaved rounds after a warm-up.\n\n"
         + table(["runner", "time to first token (ms)", "decode tokens/s", "tokens"], rows)
         + f"\nllmp default engine / raw llama.cpp decode speed: **{ratio:.2f}x** (target >= 0.9x).\n\n"
         f"`llmp chat --once \"Which city is the capital of France?\"`, process start to full answer, "
-        f"median of {args.repeats}: **{wall:.2f} s** (target <= 3 s).\n"
+        f"median of {args.repeats}: **{wall:.2f} s** (target <= 3 s).\n\n"
+        f"`llmp --help` (imports no torch, transformers or llama.cpp), median of {max(5, args.repeats)}: "
+        f"**{help_s * 1000:.0f} ms**.\n"
     )
     write_section("chat_speed", body)
     print(body)

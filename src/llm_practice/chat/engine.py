@@ -50,6 +50,7 @@ class ChatStream:
 
     def __init__(self, produce: Callable[["ChatStream"], Iterator[str]]):
         self.prompt_tokens = 0
+        self.cached_tokens = 0  # prompt tokens reused from a cache instead of decoded again
         self.completion_tokens = 0
         self.finish_reason: str | None = None  # "stop" | "length" | "cancelled"
         self._cancel_hooks: list[Callable[[], None]] = []

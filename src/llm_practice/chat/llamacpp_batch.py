@@ -11,6 +11,9 @@ matrix-matrix product, which is where the aggregate throughput comes from.
 
 Waiting requests are admitted first come, first served; when the wait queue is full `chat`
 raises `QueueFullError` (the server answers 429). Closing a stream frees its slot at the next step.
+A finished slot keeps its KV cache: a new request goes to the free slot sharing the longest token
+prefix with it (the system prompt, or the earlier turns of the same conversation) and decodes only
+the rest; idle caches are dropped when the cache runs out of room.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class _Request:
     fed: int = 0  # prompt tokens already decoded into the slot
     last: int = -1  # the last sampled token, fed at the next step
     generated: int = 0
+    fed_generated: list[int] = field(default_factory=list)  # sampled tokens decoded into the slot
     held: str = ""  # text held back because it may be the start of a stop string
     sampler: object = None
     decoder: codecs.IncrementalDecoder = field(
@@ -114,6 +118,9 @@ class BatchedLlamaCppEngine(ChatEngine):
         self._waiting: collections.deque[_Request] = collections.deque()
         self._active: list[_Request] = []
         self._free = list(range(slots))
+        # What each slot's KV cache holds, so a new request that shares a prefix (the system
+        # prompt, or the earlier turns of the same conversation) only decodes the rest.
+        self._cached: dict[int, list[int]] = {slot: [] for slot in range(slots)}
         self._wake = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="llmp-batch", daemon=True)
@@ -199,7 +206,15 @@ class BatchedLlamaCppEngine(ChatEngine):
                 req.stream.finish_reason = "cancelled"
                 req.out.put(_DONE)
                 continue
-            req.slot = self._free.pop(0)
+            slot, shared = max(((slot, _common_prefix(self._cached[slot], req.prompt))
+                                for slot in self._free), key=lambda pair: pair[1])
+            shared = min(shared, len(req.prompt) - 1)  # decode at least one token for logits
+            self._free.remove(slot)
+            self._ctx.kv_cache_seq_rm(slot, shared, -1)
+            self._cached[slot] = req.prompt[:shared]
+            req.slot = slot
+            req.fed = shared
+            req.stream.cached_tokens = shared
             req.sampler = self._make_sampler(req.params)
             self._active.append(req)
 
@@ -209,7 +224,11 @@ class BatchedLlamaCppEngine(ChatEngine):
             req.out.put(tail)
         req.stream.finish_reason = "stop" if reason == "stop_string" else reason
         req.stream.completion_tokens = req.generated
-        self._ctx.kv_cache_seq_rm(req.slot, -1, -1)
+        if reason in ("error", "cancelled"):
+            self._ctx.kv_cache_seq_rm(req.slot, -1, -1)
+            self._cached[req.slot] = []
+        else:  # keep the slot's cache: the next turn of this conversation starts from it
+            self._cached[req.slot] = req.prompt + req.fed_generated
         req.sampler.close()
         self._active.remove(req)
         self._free.append(req.slot)
@@ -255,6 +274,7 @@ class BatchedLlamaCppEngine(ChatEngine):
         for req in self._active:
             if req.fed == len(req.prompt) and budget > 0:
                 add(req.last, req.n_past - 1, req.slot, True)
+                req.fed_generated.append(req.last)
                 sample_at.append((req, batch.n_tokens - 1))
                 budget -= 1
         for req in self._active:
@@ -270,6 +290,11 @@ class BatchedLlamaCppEngine(ChatEngine):
         if batch.n_tokens == 0:
             return
         rc = self._lib.llama_decode(self._ctx.ctx, batch)
+        if rc == 1:  # no room in the KV cache: drop the caches of idle slots and retry
+            for slot in self._free:
+                self._ctx.kv_cache_seq_rm(slot, -1, -1)
+                self._cached[slot] = []
+            rc = self._lib.llama_decode(self._ctx.ctx, batch)
         if rc != 0:
             raise RuntimeError(f"llama_decode failed with status {rc}")
         for req, index in sample_at:
@@ -313,3 +338,12 @@ class BatchedLlamaCppEngine(ChatEngine):
             req.out.put(pending[:len(pending) - keep])
         req.held = pending[len(pending) - keep:]
         return False
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n

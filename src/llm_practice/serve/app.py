@@ -320,7 +320,8 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
         def usage(stream: ChatStream) -> dict:
             return {"prompt_tokens": stream.prompt_tokens,
                     "completion_tokens": stream.completion_tokens,
-                    "total_tokens": stream.prompt_tokens + stream.completion_tokens}
+                    "total_tokens": stream.prompt_tokens + stream.completion_tokens,
+                    "prompt_tokens_details": {"cached_tokens": stream.cached_tokens}}
 
         if body.stream:
             try:  # check the queue before the 200 header goes out, so a full queue is a real 429
