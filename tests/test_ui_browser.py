@@ -43,6 +43,9 @@ def bot_text(page) -> str:
 
 
 def test_chat_streams_a_reply_and_screenshot(page):
+    temperature = page.locator("#temperature input[type=number]")
+    temperature.fill("0")  # greedy, so the tiny model gives its usual answer
+    temperature.press("Enter")
     page.locator("#message textarea").fill("Which city is the capital of France?")
     page.locator("#send").click()
     seen = set()
@@ -69,12 +72,12 @@ def test_chat_streams_a_reply_and_screenshot(page):
 
 
 def test_language_switch_to_chinese(page):
-    page.get_by_label("中文").check()
+    page.get_by_role("radio", name="中文").check()
     page.wait_for_function(
         "() => document.querySelector('#send') && document.querySelector('#send').innerText.includes('发送')",
         timeout=15_000)
     assert page.get_by_text("系统提示词").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "ui-chat-zh.png"), full_page=True)
-    page.get_by_label("English").check()
+    page.get_by_role("radio", name="English").check()
     page.wait_for_function("() => document.querySelector('#send').innerText.includes('Send')",
                            timeout=15_000)

@@ -233,7 +233,7 @@ def test_a_repo_the_hub_does_not_have_is_named(page, hub):
 
 
 def test_models_tab_speaks_chinese(page):
-    page.get_by_label("中文").check()
+    page.get_by_role("radio", name="中文").check()
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('[role=tab]')).some(t => t.innerText.includes('模型目录'))",
         timeout=15_000)
@@ -244,7 +244,7 @@ def test_models_tab_speaks_chinese(page):
         "() => (document.querySelector('#download-run')?.innerText || '').includes('开始下载')", timeout=15_000)
     assert page.get_by_text("仓库（owner/name）").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "ui-models-zh.png"), full_page=True)
-    page.get_by_label("English").check()
+    page.get_by_role("radio", name="English").check()
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('[role=tab]')).some(t => t.innerText.trim() === 'Catalog')",
         timeout=15_000)

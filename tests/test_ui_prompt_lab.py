@@ -220,7 +220,7 @@ def test_load_a_library_template_and_switch_to_chinese(lab):
                           timeout=15_000)
     assert findings(lab) == set()  # a library template lints clean
 
-    lab.get_by_label("中文").first.check()  # the whole UI in Chinese
+    lab.get_by_role("radio", name="中文").first.check()  # the whole UI in Chinese
     lab.wait_for_function("() => document.querySelector('#pl-run').innerText.includes('运行')", timeout=15_000)
     assert lab.get_by_role("tab", name="提示词实验室").count() == 1
     assert lab.get_by_text("角色（让模型扮演谁）").count() >= 1

@@ -61,7 +61,8 @@ def chat_tab(gr, served: dict) -> dict:
                 model = gr.Dropdown(names, value=names[0] if names else None,
                                     label=LABELS["model"]["en"], elem_id="model")
                 system = gr.Textbox(label=LABELS["system"]["en"], lines=3, elem_id="system")
-                temperature = gr.Slider(0, 2, value=0.7, step=0.05, label=LABELS["temperature"]["en"])
+                temperature = gr.Slider(0, 2, value=0.7, step=0.05, label=LABELS["temperature"]["en"],
+                                        elem_id="temperature")
                 top_p = gr.Slider(0.05, 1, value=0.95, step=0.05, label=LABELS["top_p"]["en"])
                 max_tokens = gr.Slider(16, 2048, value=256, step=16, label=LABELS["max_tokens"]["en"])
                 seed = gr.Number(value=-1, precision=0, label=LABELS["seed"]["en"])
