@@ -54,6 +54,9 @@ class ChatStream:
         self.completion_tokens = 0
         self.finish_reason: str | None = None  # "stop" | "length" | "cancelled"
         self._cancel_hooks: list[Callable[[], None]] = []
+        # Engines that can feed asyncio directly set this to a factory of an async iterator of
+        # the same deltas; `iter()` and `aiter` are two ways to consume one stream, never both.
+        self.aiter: Callable[[], object] | None = None
         self._iterator = produce(self)
 
     def __iter__(self) -> Iterator[str]:

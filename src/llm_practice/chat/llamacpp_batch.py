@@ -18,12 +18,13 @@ the rest; idle caches are dropped when the cache runs out of room.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import ctypes
 import collections
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError, LlmpError, ModelFormatError
@@ -45,12 +46,22 @@ class QueueFullError(LlmpError):
 _DONE = object()
 
 
+class _LoopInbox:
+    """Looks like a queue to the scheduler thread; delivers into an asyncio.Queue."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue):
+        self.loop, self.inbox = loop, inbox
+
+    def put(self, item) -> None:
+        self.loop.call_soon_threadsafe(self.inbox.put_nowait, item)
+
+
 @dataclass(eq=False)
 class _Request:
     prompt: list[int]
     params: GenerationParams
     stream: ChatStream
-    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    out: object = field(default_factory=queue.SimpleQueue)  # anything with put()
     cancelled: threading.Event = field(default_factory=threading.Event)
     slot: int = -1
     fed: int = 0  # prompt tokens already decoded into the slot
@@ -92,7 +103,7 @@ class BatchedLlamaCppEngine(ChatEngine):
         cparams.n_batch = batch_tokens
         cparams.n_ubatch = batch_tokens
         cparams.n_seq_max = slots
-        cparams.kv_unified = True
+        cparams.kv_unified = False
         cparams.n_threads = self.threads
         cparams.n_threads_batch = self.threads
         try:
@@ -145,14 +156,7 @@ class BatchedLlamaCppEngine(ChatEngine):
                               f"window is {self.context}.", "Shorten the prompt or the conversation.")
 
         def produce(stream: ChatStream) -> Iterator[str]:
-            req = _Request(prompt=tokens, params=params, stream=stream)
-            stream.prompt_tokens = len(tokens)
-            stream.on_cancel(req.cancelled.set)
-            with self._wake:
-                if len(self._waiting) >= self.queue_size:
-                    raise QueueFullError(len(self._waiting))
-                self._waiting.append(req)
-                self._wake.notify()
+            req = self._enqueue(tokens, params, stream, queue.SimpleQueue())
             try:
                 while (item := req.out.get()) is not _DONE:
                     if isinstance(item, BaseException):
@@ -161,7 +165,37 @@ class BatchedLlamaCppEngine(ChatEngine):
             finally:
                 req.cancelled.set()  # a consumer that stops reading frees the slot
 
-        return ChatStream(produce)
+        stream = ChatStream(produce)
+
+        async def deltas() -> AsyncIterator[str]:
+            """The same stream for asyncio code: the scheduler hands each delta to the event
+            loop directly, with no worker thread per token (the server uses this)."""
+            loop = asyncio.get_running_loop()
+            inbox: asyncio.Queue = asyncio.Queue()
+            out = _LoopInbox(loop, inbox)
+            req = self._enqueue(tokens, params, stream, out)
+            try:
+                while (item := await inbox.get()) is not _DONE:
+                    if isinstance(item, BaseException):
+                        raise item
+                    yield item
+            finally:
+                req.cancelled.set()
+
+        stream.aiter = deltas
+        return stream
+
+    def _enqueue(self, tokens: list[int], params: GenerationParams, stream: ChatStream, out
+                 ) -> _Request:
+        req = _Request(prompt=tokens, params=params, stream=stream, out=out)
+        stream.prompt_tokens = len(tokens)
+        stream.on_cancel(req.cancelled.set)
+        with self._wake:
+            if len(self._waiting) >= self.queue_size:
+                raise QueueFullError(len(self._waiting))
+            self._waiting.append(req)
+            self._wake.notify()
+        return req
 
     def queue_depth(self) -> int:
         return len(self._waiting)

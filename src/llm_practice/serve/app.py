@@ -133,11 +133,16 @@ def load_served(config: ServeConfig) -> dict[str, Served]:
 
 
 async def _iterate(stream: ChatStream) -> AsyncIterator[str]:
-    """Consume a blocking ChatStream from async code, one delta per worker-thread hop."""
-    loop = asyncio.get_running_loop()
-    it: Iterator[str] = iter(stream)
-    sentinel = object()
+    """Consume a ChatStream from async code: natively when the engine offers it, otherwise one
+    delta per worker-thread hop."""
     try:
+        if stream.aiter is not None:
+            async for delta in stream.aiter():
+                yield delta
+            return
+        loop = asyncio.get_running_loop()
+        it: Iterator[str] = iter(stream)
+        sentinel = object()
         while (delta := await loop.run_in_executor(None, next, it, sentinel)) is not sentinel:
             yield delta
     finally:
