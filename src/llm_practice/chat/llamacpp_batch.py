@@ -1,7 +1,7 @@
 """Continuous batching over one llama.cpp context: many conversations, one forward pass per step.
 
 `llama_cpp.server` serves one request at a time behind a lock, so eight clients wait in line.
-Here every active conversation owns a sequence id (a "slot") in a shared KV cache, and one
+Here every active conversation owns a sequence id (a "slot", with its own stream of KV cells), and one
 scheduler thread decodes a single batch per step holding the next token of every slot (plus
 chunks of newly admitted prompts). On a CPU that turns eight matrix-vector products into one
 matrix-matrix product, which is where the aggregate throughput comes from.
@@ -324,7 +324,7 @@ class BatchedLlamaCppEngine(ChatEngine):
         if batch.n_tokens == 0:
             return
         rc = self._lib.llama_decode(self._ctx.ctx, batch)
-        if rc == 1:  # no room in the KV cache: drop the caches of idle slots and retry
+        if rc == 1:  # no room for this batch in the KV cache: drop idle slots' caches and retry
             for slot in self._free:
                 self._ctx.kv_cache_seq_rm(slot, -1, -1)
                 self._cached[slot] = []
