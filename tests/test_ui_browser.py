@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
+from .browser import ARTIFACTS, chromium
 from .servers import LiveServer
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +22,10 @@ def ui_server(tmp_path_factory, shared_cache):
 
 @pytest.fixture(scope="module")
 def page(ui_server):
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium; run it through make"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(ui_server.url + "/", wait_until="networkidle")
         yield page
-        browser.close()
 
 
 def bot_text(page) -> str:

@@ -18,7 +18,7 @@ from llm_practice.models.bundled import BUNDLED_NAME
 
 from .hubserver import LocalHub
 from .servers import LiveServer
-from .test_ui_browser import ARTIFACTS, CHROMIUM, FLAGS
+from .browser import ARTIFACTS, chromium
 
 pytestmark = pytest.mark.integration
 
@@ -50,16 +50,11 @@ def server(home, shared_cache):
 
 @pytest.fixture(scope="module")
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium; run it through make"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(server.url + "/", wait_until="load")
         page.get_by_role("tab", name="Models", exact=True).click(timeout=60_000)
         yield page
-        browser.close()
 
 
 def open_section(page, name: str) -> None:

@@ -19,7 +19,7 @@ from llm_practice.serve.tab_prompts import FIELDS, format_examples, load_templat
 
 from .conftest import run_llmp
 from .servers import LiveServer
-from .test_ui_browser import ARTIFACTS, CHROMIUM, FLAGS
+from .browser import ARTIFACTS, chromium
 
 integration = pytest.mark.integration
 
@@ -33,13 +33,8 @@ def lab_server(tmp_path_factory, shared_cache):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium; run it through make"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +216,7 @@ def test_load_a_library_template_and_switch_to_chinese(lab):
     assert findings(lab) == set()  # a library template lints clean
 
     lab.get_by_role("radio", name="中文").first.check()  # the whole UI in Chinese
-    lab.wait_for_function("() => document.querySelector('#pl-run').innerText.includes('运行')", timeout=15_000)
+    lab.wait_for_function("() => document.querySelector('#pl-run').innerText.includes('运行')", timeout=45_000)
     assert lab.get_by_role("tab", name="提示词实验室").count() == 1
     assert lab.get_by_text("角色（让模型扮演谁）").count() >= 1
     lab.screenshot(path=str(ARTIFACTS / "ui-prompt-lab-zh.png"), full_page=True)
