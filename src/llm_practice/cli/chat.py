@@ -122,32 +122,50 @@ def _repl(session) -> None:
         sys.stdout.flush()
 
 
-def _command(session, line: str) -> str | None:
+def _help(session, arg: str) -> str:
+    from ..i18n import t
+
+    return t("chat_help")
+
+
+def _reset(session, arg: str) -> str:
+    from ..i18n import t
+
+    session.reset()
+    return t("chat_reset")
+
+
+def _system(session, arg: str) -> str:
+    from ..i18n import t
+
+    session.set_system(arg)
+    return t("chat_system_set")
+
+
+def _save(session, arg: str) -> str:
     from ..errors import LlmpError
     from ..i18n import t
 
+    if not arg:
+        return t("chat_usage", usage="/save FILE")
+    try:
+        n = session.save(arg)
+    except LlmpError as e:
+        return str(e)
+    return t("chat_saved", n=n, path=arg)
+
+
+# in-chat commands: name -> handler(session, argument) returning the text to show
+CHAT_COMMANDS = {"/help": _help, "/reset": _reset, "/system": _system, "/save": _save}
+EXIT_COMMANDS = ("/exit", "/quit", "/bye")
+
+
+def _command(session, line: str) -> str | None:
+    from ..i18n import t
+
     cmd, _, arg = line.partition(" ")
-    arg = arg.strip()
-    if cmd in ("/exit", "/quit", "/bye"):
+    if cmd in EXIT_COMMANDS:
         return "exit"
-    if cmd == "/help":
-        click.echo(t("chat_help"))
-    elif cmd == "/reset":
-        session.reset()
-        click.echo(t("chat_reset"))
-    elif cmd == "/system":
-        session.set_system(arg)
-        click.echo(t("chat_system_set"))
-    elif cmd == "/save":
-        if not arg:
-            click.echo(t("chat_usage", usage="/save FILE"))
-            return None
-        try:
-            n = session.save(arg)
-        except LlmpError as e:
-            click.echo(str(e), err=True)
-            return None
-        click.echo(t("chat_saved", n=n, path=arg))
-    else:
-        click.echo(t("chat_unknown_command", cmd=cmd))
+    handler = CHAT_COMMANDS.get(cmd)
+    click.echo(handler(session, arg.strip()) if handler else t("chat_unknown_command", cmd=cmd))
     return None
