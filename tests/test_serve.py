@@ -251,3 +251,17 @@ def test_next_turn_reuses_the_cached_prefix(client):
     assert r.usage.prompt_tokens_details.cached_tokens >= first.usage.prompt_tokens - 1
     again = client.chat.completions.create(model="smollm2-135m-instruct", messages=Q, temperature=0)
     assert again.choices[0].message.content == answer  # the cache does not change the answer
+
+
+def test_transformers_engine_serves_and_refuses_json_mode(tmp_path, shared_cache):
+    live = LiveServer("--engine", "transformers", "--no-ui", home=tmp_path / "home", cache=shared_cache)
+    try:
+        url = live.url + "/v1/chat/completions"
+        ok = httpx.post(url, json={"messages": Q, "temperature": 0, "max_tokens": 30}, timeout=120)
+        assert ok.status_code == 200 and about_france(ok.json()["choices"][0]["message"]["content"])
+        refused = httpx.post(url, json={"messages": Q, "response_format": {"type": "json_object"}},
+                             timeout=60)
+        err = _err(refused, 400)
+        assert err["param"] == "response_format" and "llama.cpp" in err["message"]
+    finally:
+        live.stop()

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import ModelFormatError
+from ..errors import EngineUnsupportedError, ModelFormatError
 from ..models.registry import ModelInfo
 from ..settings import get_settings
 from .engine import ChatEngine, ChatStream, GenerationParams, Message
@@ -141,6 +141,11 @@ class TransformersEngine(ChatEngine):
         return sorted(set(ids))
 
     def chat(self, messages: list[Message], params: GenerationParams) -> ChatStream:
+        if params.json_mode:
+            raise EngineUnsupportedError(
+                self.name, self.model.name, "JSON mode (response_format) needs a grammar sampler.",
+                "Serve a GGUF model with the llama.cpp engine for response_format json_object.",
+            )
         return ChatStream(lambda stream: self._generate(stream, messages, params))
 
     def _generate(self, stream: ChatStream, messages: list[Message], params: GenerationParams

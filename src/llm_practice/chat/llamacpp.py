@@ -70,6 +70,7 @@ class LlamaCppEngine(ChatEngine):
             max_tokens=params.max_tokens,
             seed=params.seed,
             stop=params.stop or None,
+            response_format={"type": "json_object"} if params.json_mode else None,
             stream=True,
         )
         try:

@@ -28,11 +28,13 @@ Examples:
               help="Context window per conversation, in tokens.")
 @click.option("--max-tokens-limit", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Largest max_tokens a request may ask for.")
+@click.option("--timeout", "request_timeout", type=click.FloatRange(min=1), default=600, show_default=True,
+              help="Seconds a generation may run before it is stopped.")
 @click.option("--cors-origin", "cors_origins", multiple=True,
               help="Allow browser calls from this origin (repeatable). CORS is off by default.")
 @click.option("--no-ui", is_flag=True, help="Serve only the API, no web UI at /.")
 def serve(models, host, port, api_key, engine, parallel, queue_size, context, max_tokens_limit,
-          cors_origins, no_ui):
+          request_timeout, cors_origins, no_ui):
     """Serve MODELS (default: the bundled smollm2-135m-instruct) over an OpenAI-compatible API,
     with a web UI at / (中文 / English)."""
     from ..models.bundled import BUNDLED_NAME
@@ -41,7 +43,8 @@ def serve(models, host, port, api_key, engine, parallel, queue_size, context, ma
     config = ServeConfig(
         models=list(models) or [BUNDLED_NAME], host=host, port=port, api_key=api_key or None,
         engine=engine, parallel=parallel, queue=queue_size, context=context,
-        max_tokens_limit=max_tokens_limit, cors_origins=list(cors_origins), ui=not no_ui,
+        max_tokens_limit=max_tokens_limit, request_timeout=request_timeout,
+        cors_origins=list(cors_origins), ui=not no_ui,
     )
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         click.echo(f"Warning: serving on {host} without --api-key: anyone who can reach this port "

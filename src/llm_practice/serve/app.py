@@ -263,11 +263,8 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
         params = params_for(body, body.max_completion_tokens or body.max_tokens, fmt != "text")
         messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()}
                     for m in body.messages]
-        try:
-            start = lambda: target.engine.chat(messages, params)  # noqa: E731
-            return await _respond(request, target, body, start, "chat.completion")
-        except EngineUnsupportedError as e:
-            raise ApiError(400, str(e), param="response_format") from e
+        stream = _start(lambda: target.engine.chat(messages, params), "response_format")
+        return await _respond(request, target, body, stream, "chat.completion")
 
     @app.post("/v1/completions", dependencies=[Depends(require_key)])
     async def completions(body: CompletionRequest, request: Request):
@@ -276,11 +273,8 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
         if len(prompts) != 1:
             raise ApiError(400, "Send exactly one prompt per request.", param="prompt")
         params = params_for(body, body.max_tokens)
-        start = lambda: target.engine.complete(prompts[0], params)  # noqa: E731
-        try:
-            return await _respond(request, target, body, start, "text_completion")
-        except EngineUnsupportedError as e:
-            raise ApiError(400, str(e), param="model") from e
+        stream = _start(lambda: target.engine.complete(prompts[0], params), "model")
+        return await _respond(request, target, body, stream, "text_completion")
 
     @app.post("/v1/embeddings", dependencies=[Depends(require_key)])
     async def embeddings(body: EmbeddingRequest):
@@ -305,7 +299,8 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
         return {"object": "list", "data": data, "model": EMBEDDING_MODEL,
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
-    async def _respond(request: Request, target: Served, body, start, kind: str):
+    async def _respond(request: Request, target: Served, body, stream: ChatStream, kind: str):
+        """Run `stream` (created, not started: generation begins when it is read) under the gate."""
         created = int(time.time())
         rid = ("chatcmpl-" if kind == "chat.completion" else "cmpl-") + uuid.uuid4().hex[:24]
         endpoint = "/v1/chat/completions" if kind == "chat.completion" else "/v1/completions"
@@ -339,7 +334,6 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
                 status = "200"
                 try:
                     async with target.gate.slot():
-                        stream = await _start(start)
                         with _deadline(config.request_timeout, stream):
                             # A disconnect cancels this generator (Starlette listens for it);
                             # _iterate's cleanup then closes the stream and frees the slot.
@@ -364,7 +358,6 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
         status = "200"
         try:
             async with target.gate.slot():
-                stream = await _start(start)
                 parts = []
                 with _deadline(config.request_timeout, stream):
                     async for delta in _iterate(stream):
@@ -396,11 +389,14 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
     return app
 
 
-async def _start(start) -> ChatStream:
+def _start(start, param: str) -> ChatStream:
+    """Create the stream now, so bad settings are a 400 before any response is sent."""
     try:
         return start()
     except ConfigError as e:
         raise ApiError(400, str(e), param=e.field) from e
+    except EngineUnsupportedError as e:
+        raise ApiError(400, str(e), param=param) from e
 
 
 class _deadline:
