@@ -265,3 +265,18 @@ def test_transformers_engine_serves_and_refuses_json_mode(tmp_path, shared_cache
         assert err["param"] == "response_format" and "llama.cpp" in err["message"]
     finally:
         live.stop()
+
+
+def test_serve_quant_reencodes_once_and_serves(tmp_path, shared_cache):
+    from llm_practice.models.gguf import inspect_gguf
+
+    live = LiveServer("--serve-quant", "q8_0", "--no-ui", home=tmp_path / "home", cache=shared_cache)
+    try:
+        r = httpx.post(live.url + "/v1/chat/completions", timeout=60,
+                       json={"messages": Q, "temperature": 0, "max_tokens": 30})
+        assert r.status_code == 200 and about_france(r.json()["choices"][0]["message"]["content"])
+    finally:
+        live.stop()
+    (converted,) = (shared_cache / "requantized").glob("*-q8_0.gguf")
+    assert inspect_gguf(converted).file_type == "Q8_0"
+    assert not list((shared_cache / "requantized").glob(".*.tmp"))

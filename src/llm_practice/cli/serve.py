@@ -26,6 +26,9 @@ Examples:
               help="Requests allowed to wait for a slot; beyond that the server answers 429.")
 @click.option("--context", type=click.IntRange(min=128), default=2048, show_default=True,
               help="Context window per conversation, in tokens.")
+@click.option("--serve-quant", type=click.Choice(["q8_0", "f16"]),
+              help="Re-encode the GGUF once (cached) as Q8_0 or F16, whose batched CPU kernels scale "
+                   "better with --parallel; F16 is slower for a single user. Default: serve as is.")
 @click.option("--max-tokens-limit", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Largest max_tokens a request may ask for.")
 @click.option("--timeout", "request_timeout", type=click.FloatRange(min=1), default=600, show_default=True,
@@ -33,8 +36,8 @@ Examples:
 @click.option("--cors-origin", "cors_origins", multiple=True,
               help="Allow browser calls from this origin (repeatable). CORS is off by default.")
 @click.option("--no-ui", is_flag=True, help="Serve only the API, no web UI at /.")
-def serve(models, host, port, api_key, engine, parallel, queue_size, context, max_tokens_limit,
-          request_timeout, cors_origins, no_ui):
+def serve(models, host, port, api_key, engine, parallel, queue_size, context, serve_quant,
+          max_tokens_limit, request_timeout, cors_origins, no_ui):
     """Serve MODELS (default: the bundled smollm2-135m-instruct) over an OpenAI-compatible API,
     with a web UI at / (中文 / English)."""
     from ..models.bundled import BUNDLED_NAME
@@ -42,7 +45,7 @@ def serve(models, host, port, api_key, engine, parallel, queue_size, context, ma
 
     config = ServeConfig(
         models=list(models) or [BUNDLED_NAME], host=host, port=port, api_key=api_key or None,
-        engine=engine, parallel=parallel, queue=queue_size, context=context,
+        engine=engine, parallel=parallel, queue=queue_size, context=context, serve_quant=serve_quant,
         max_tokens_limit=max_tokens_limit, request_timeout=request_timeout,
         cors_origins=list(cors_origins), ui=not no_ui,
     )

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -45,6 +45,7 @@ class ServeConfig(BaseModel):
     parallel: int = Field(8, ge=1, le=64)
     queue: int = Field(32, ge=0, le=10_000)
     context: int = Field(2048, ge=128)
+    serve_quant: Literal["q8_0", "f16"] | None = None
     max_tokens_limit: int = Field(4096, ge=1)
     default_max_tokens: int = Field(512, ge=1)
     max_body_bytes: int = Field(1_000_000, ge=1024)
@@ -121,6 +122,12 @@ def load_served(config: ServeConfig) -> dict[str, Served]:
                 raise EngineMissingError("llama.cpp", ENGINES["llama.cpp"].install)
             from ..chat.llamacpp_batch import BatchedLlamaCppEngine
 
+            if config.serve_quant and info.format == "gguf":
+                from dataclasses import replace
+
+                from ..chat.requantize import requantized
+
+                info = replace(info, path=requantized(info.path, config.serve_quant))
             engine: ChatEngine = BatchedLlamaCppEngine(
                 info, slots=config.parallel, context=config.context, queue_size=config.queue + config.parallel
             )
