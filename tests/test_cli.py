@@ -200,3 +200,22 @@ def test_chinese_ui(monkeypatch):
     get_settings.cache_clear()
     result = invoke("chat", "no-such-model", "--once", "hi")
     assert "错误" in result.output
+
+
+def test_serve_refuses_a_taken_port_before_loading_anything():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke("serve", "--port", str(port), "--no-ui")
+    assert result.exit_code == 2
+    assert f"127.0.0.1:{port}" in result.output and "--port" in result.output
+    assert "Loading" not in result.output
+
+
+def test_serve_quant_only_for_llama_cpp():
+    result = invoke("serve", "--engine", "transformers", "--serve-quant", "f16", "--no-ui", "--port", "0")
+    assert result.exit_code == 2
+    assert "--serve-quant" in result.output and "llama.cpp" in result.output

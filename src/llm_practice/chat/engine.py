@@ -169,14 +169,18 @@ def engine_installed(name: str) -> bool:
     return all(_importable(mod) for mod in ENGINES[name].requires)
 
 
+def require_engine(name: str) -> None:
+    """Raise EngineMissingError, with the install command, when engine `name` cannot be imported."""
+    missing = [m for m in ENGINES[name].requires if not _importable(m)]
+    if missing:
+        raise EngineMissingError(name, ENGINES[name].install, reason=f"cannot import {', '.join(missing)}")
+
+
 def load_engine(model: ModelInfo, engine: str | None = None, **kwargs) -> ChatEngine:
     """Load `model` in the named engine (default: llama.cpp for GGUF, transformers for HF)."""
     name = resolve_engine_name(model, engine)
-    spec = ENGINES[name]
-    if not engine_installed(name):
-        missing = [m for m in spec.requires if not _importable(m)]
-        raise EngineMissingError(name, spec.install, reason=f"cannot import {', '.join(missing)}")
-    module_name, cls_name = spec.target.split(":")
+    require_engine(name)
+    module_name, cls_name = ENGINES[name].target.split(":")
     cls = getattr(import_module(module_name), cls_name)
     return cls(model, **kwargs)
 

@@ -52,6 +52,7 @@ def serve(models, host, port, api_key, engine, parallel, queue_size, context, se
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         click.echo(f"Warning: serving on {host} without --api-key: anyone who can reach this port "
                    "can use the models.", err=True)
+    _check_port(host, port)  # before loading models: a taken port is the commonest failure
     click.echo("Loading " + ", ".join(config.models) + " ...", err=True)
     app = create_app(config)
     import uvicorn
@@ -60,3 +61,19 @@ def serve(models, host, port, api_key, engine, parallel, queue_size, context, se
     click.echo(f"llmp serve: API at http://{shown}:{port}/v1  web UI at http://{shown}:{port}/  "
                f"(Ctrl-C to stop)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    from ..errors import ConfigError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise ConfigError("--port", f"cannot listen on {host}:{port} ({e.strerror}).",
+                              "Another server may be using it: stop it, or pick another --port.") from e
+

@@ -107,22 +107,22 @@ class Served:
 
 
 def load_served(config: ServeConfig) -> dict[str, Served]:
-    from ..chat.engine import engine_installed, load_engine, resolve_engine_name
-    from ..errors import EngineMissingError
+    from ..chat.engine import load_engine, require_engine, resolve_engine_name
     from ..models.registry import get_model
 
     served: dict[str, Served] = {}
     for name in config.models:
         info = get_model(name)
         engine_name = resolve_engine_name(info, config.engine)
+        if config.serve_quant and engine_name != "llama.cpp":
+            raise ConfigError("--serve-quant", f"only applies to GGUF models served by llama.cpp, "
+                              f"not to '{info.name}' on {engine_name}.",
+                              "Drop --serve-quant, or serve a GGUF model with --engine llama.cpp.")
         if engine_name == "llama.cpp":
-            if not engine_installed("llama.cpp"):
-                from ..chat.engine import ENGINES
-
-                raise EngineMissingError("llama.cpp", ENGINES["llama.cpp"].install)
+            require_engine("llama.cpp")
             from ..chat.llamacpp_batch import BatchedLlamaCppEngine
 
-            if config.serve_quant and info.format == "gguf":
+            if config.serve_quant:
                 from dataclasses import replace
 
                 from ..chat.requantize import requantized
