@@ -45,3 +45,13 @@ def run_llmp(*args: str, input: str | None = None, env: dict | None = None, time
         [str(BIN / "llmp"), *args], input=input, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory, shared_cache):
+    """A real `llmp serve` with the web UI, two batch slots, for one test module."""
+    from .servers import LiveServer
+
+    with LiveServer("--parallel", "2", home=tmp_path_factory.mktemp("home"), cache=shared_cache) as live:
+        yield live
+

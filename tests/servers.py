@@ -52,6 +52,12 @@ class LiveServer:
     def headers(self) -> dict:
         return {"Authorization": f"Bearer {self.key}"} if self.key else {}
 
+    def __enter__(self) -> "LiveServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

@@ -226,12 +226,9 @@ def test_queue_full_gives_429_and_disconnect_frees_the_slot(tight):
 
 
 def test_schemathesis_finds_no_server_errors(tmp_path, shared_cache):
-    fuzz = LiveServer("--parallel", "2", "--max-tokens-limit", "16", "--no-ui", home=tmp_path / "home",
-                      cache=shared_cache)
-    try:
+    with LiveServer("--parallel", "2", "--max-tokens-limit", "16", "--no-ui", home=tmp_path / "home",
+                    cache=shared_cache) as fuzz:
         _fuzz(fuzz)
-    finally:
-        fuzz.stop()
 
 
 def _fuzz(server):
@@ -254,29 +251,24 @@ def test_next_turn_reuses_the_cached_prefix(client):
 
 
 def test_transformers_engine_serves_and_refuses_json_mode(tmp_path, shared_cache):
-    live = LiveServer("--engine", "transformers", "--no-ui", home=tmp_path / "home", cache=shared_cache)
-    try:
+    with LiveServer("--engine", "transformers", "--no-ui", home=tmp_path / "home",
+                    cache=shared_cache) as live:
         url = live.url + "/v1/chat/completions"
         ok = httpx.post(url, json={"messages": Q, "temperature": 0, "max_tokens": 30}, timeout=120)
         assert ok.status_code == 200 and about_france(ok.json()["choices"][0]["message"]["content"])
         refused = httpx.post(url, json={"messages": Q, "response_format": {"type": "json_object"}},
                              timeout=60)
-        err = _err(refused, 400)
-        assert err["param"] == "response_format" and "llama.cpp" in err["message"]
-    finally:
-        live.stop()
+    err = _err(refused, 400)
+    assert err["param"] == "response_format" and "llama.cpp" in err["message"]
 
 
 def test_serve_quant_reencodes_once_and_serves(tmp_path, shared_cache):
     from llm_practice.models.gguf import inspect_gguf
 
-    live = LiveServer("--serve-quant", "q8_0", "--no-ui", home=tmp_path / "home", cache=shared_cache)
-    try:
+    with LiveServer("--serve-quant", "q8_0", "--no-ui", home=tmp_path / "home", cache=shared_cache) as live:
         r = httpx.post(live.url + "/v1/chat/completions", timeout=60,
                        json={"messages": Q, "temperature": 0, "max_tokens": 30})
-        assert r.status_code == 200 and about_france(r.json()["choices"][0]["message"]["content"])
-    finally:
-        live.stop()
+    assert r.status_code == 200 and about_france(r.json()["choices"][0]["message"]["content"])
     (converted,) = (shared_cache / "requantized").glob("*-q8_0.gguf")
     assert inspect_gguf(converted).file_type == "Q8_0"
     assert not list((shared_cache / "requantized").glob(".*.tmp"))

@@ -7,17 +7,8 @@ import time
 import pytest
 
 from .browser import ARTIFACTS, chromium
-from .servers import LiveServer
 
 pytestmark = pytest.mark.integration
-
-
-
-@pytest.fixture(scope="module")
-def ui_server(tmp_path_factory, shared_cache):
-    live = LiveServer("--parallel", "2", home=tmp_path_factory.mktemp("home"), cache=shared_cache)
-    yield live
-    live.stop()
 
 
 @pytest.fixture(scope="module")

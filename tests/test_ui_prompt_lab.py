@@ -18,17 +18,9 @@ from llm_practice.prompts.library import template_names
 from llm_practice.serve.tab_prompts import FIELDS, format_examples, load_template, parse_examples, render_form
 
 from .conftest import run_llmp
-from .servers import LiveServer
 from .browser import ARTIFACTS, chromium
 
 integration = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def lab_server(tmp_path_factory, shared_cache):
-    live = LiveServer("--parallel", "2", home=tmp_path_factory.mktemp("home"), cache=shared_cache)
-    yield live
-    live.stop()
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +30,9 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def lab(browser, lab_server):
+def lab(browser, ui_server):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(lab_server.url + "/", wait_until="networkidle")
+    page.goto(ui_server.url + "/", wait_until="networkidle")
     page.get_by_role("tab", name="Prompt lab").click()
     page.locator("#pl-task textarea").wait_for(state="visible", timeout=15_000)
     yield page
