@@ -17,7 +17,7 @@ from .engine import ChatEngine, ChatStream, GenerationParams, Message
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
+def quiet_stderr():
     """llama.cpp prints its load log straight to fd 2; keep the terminal clean."""
     try:
         saved = os.dup(2)
@@ -45,7 +45,7 @@ class LlamaCppEngine(ChatEngine):
         from llama_cpp import Llama
 
         try:
-            with _quiet_stderr():
+            with quiet_stderr():
                 self.llm = Llama(
                     model_path=str(model.path),
                     n_ctx=self.context,

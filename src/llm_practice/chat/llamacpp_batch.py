@@ -31,7 +31,7 @@ from ..errors import ConfigError, LlmpError, ModelFormatError
 from ..models.gguf import inspect_gguf
 from ..models.registry import ModelInfo
 from .engine import ChatEngine, ChatStream, GenerationParams, Message
-from .llamacpp import _quiet_stderr
+from .llamacpp import quiet_stderr
 
 
 class QueueFullError(LlmpError):
@@ -107,7 +107,7 @@ class BatchedLlamaCppEngine(ChatEngine):
         cparams.n_threads = self.threads
         cparams.n_threads_batch = self.threads
         try:
-            with _quiet_stderr():
+            with quiet_stderr():
                 self._model = _internals.LlamaModel(path_model=str(model.path), params=mparams,
                                                     verbose=False)
                 self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=False)

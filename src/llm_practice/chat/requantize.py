@@ -23,7 +23,7 @@ def requantized(path: Path, ftype: str, threads: int | None = None) -> Path:
     import llama_cpp
 
     from ..models.gguf import inspect_gguf
-    from .llamacpp import _quiet_stderr
+    from .llamacpp import quiet_stderr
 
     summary = inspect_gguf(path)  # refuse a damaged source before converting it
     stat = path.stat()
@@ -37,7 +37,7 @@ def requantized(path: Path, ftype: str, threads: int | None = None) -> Path:
     params.ftype = getattr(llama_cpp, FTYPES[ftype])
     params.allow_requantize = True
     params.nthread = threads or os.cpu_count() or 1
-    with _quiet_stderr():
+    with quiet_stderr():
         rc = llama_cpp.llama_model_quantize(str(path).encode(), str(tmp).encode(), ctypes.byref(params))
     if rc != 0 or not tmp.is_file():
         tmp.unlink(missing_ok=True)
