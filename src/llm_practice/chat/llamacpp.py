@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from ..errors import ModelFormatError
 from ..models.gguf import inspect_gguf
 from ..models.registry import ModelInfo
+from .cpu_backend import load_llama_cpp
 from .engine import ChatEngine, ChatStream, GenerationParams, Message
 
 
@@ -42,7 +43,7 @@ class LlamaCppEngine(ChatEngine):
         summary = inspect_gguf(model.path)  # a clear error for truncated files, before llama.cpp
         if summary.context_length:
             self.context = min(self.context, int(summary.context_length))
-        from llama_cpp import Llama
+        Llama = load_llama_cpp().Llama
 
         try:
             with quiet_stderr():

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError, LlmpError, ModelFormatError
 from ..models.gguf import inspect_gguf
 from ..models.registry import ModelInfo
+from .cpu_backend import load_llama_cpp
 from .engine import ChatEngine, ChatStream, GenerationParams, Message
 from .llamacpp import quiet_stderr
 
@@ -85,7 +86,7 @@ class BatchedLlamaCppEngine(ChatEngine):
     def __init__(self, model: ModelInfo, *, threads: int | None = None, context: int = 4096,
                  slots: int = 8, queue_size: int = 64, batch_tokens: int = 512, gpu_layers: int = 0):
         super().__init__(model, threads=threads, context=context)
-        import llama_cpp
+        llama_cpp = load_llama_cpp()
         from llama_cpp import _internals
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 

@@ -20,7 +20,9 @@ FTYPES = {"q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "f16": "LLAMA_FTYPE_MOSTLY_F16"}
 
 def requantized(path: Path, ftype: str, threads: int | None = None) -> Path:
     """Return `path` re-encoded as `ftype` ("q8_0" or "f16"), converting on first use."""
-    import llama_cpp
+    from .cpu_backend import load_llama_cpp
+
+    llama_cpp = load_llama_cpp()
 
     from ..models.gguf import inspect_gguf
     from .llamacpp import quiet_stderr

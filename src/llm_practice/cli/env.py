@@ -45,12 +45,16 @@ def _gpus() -> list[str]:
 def collect_env() -> dict:
     import psutil
 
+    from ..chat import cpu_backend
+
     s = get_settings()
     mem = psutil.virtual_memory()
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_backend.cpu_model(),
+        "cpu_flags": cpu_backend.cpu_flags(),
+        "llama_cpp_cpu": cpu_backend.in_use(),
         "cpu_cores": os.cpu_count(),
         "ram_total_gb": round(mem.total / 2**30, 1),
         "ram_available_gb": round(mem.available / 2**30, 1),
@@ -62,6 +66,15 @@ def collect_env() -> dict:
         "engines": {name: engine_installed(name) for name in ENGINES},
         "optional": {name: find_spec(mod) is not None for name, mod in OPTIONAL.items()},
     }
+
+
+def _describe_cpu_backend(info: dict) -> str:
+    variant = info.get("variant")
+    if not variant:
+        return info["build"]
+    how = "probed at install" if variant.get("probed") else "not probed: run `make smoke`"
+    return (f"{variant['name']} ({' '.join(variant['features']) or 'baseline'}; {how}), "
+            f"{info['build']}, {info['variants']} variants")
 
 
 @click.command(epilog="Example: llmp env --json > env.json")
@@ -79,6 +92,8 @@ def env(as_json: bool) -> None:
     for key in ("python", "platform", "cpu", "cpu_cores", "ram_total_gb", "ram_available_gb",
                 "LLMP_HOME", "HF_ENDPOINT", "LLMP_LANG"):
         table.add_row(key, str(data[key]))
+    table.add_row("cpu flags", " ".join(data["cpu_flags"]) or "unknown")
+    table.add_row("llama.cpp CPU backend", _describe_cpu_backend(data["llama_cpp_cpu"]))
     table.add_row("gpus", ", ".join(data["gpus"]) or "none")
     for name, ver in data["packages"].items():
         table.add_row(name, ver or "[dim]not installed[/dim]")
