@@ -189,3 +189,26 @@ def test_breadth_against_a_tight_length_is_a_contradiction_named_first(text, lim
 ])
 def test_breadth_with_room_for_it_is_fine(text):
     assert lint_text(text).ok
+
+
+# --- rules 2026-11-30.2: kinds found by the first held-out set (own sentences, not that set's) ----
+
+@pytest.mark.parametrize("text,check", [
+    # a paragraph count is a format: 分三个自然段 / 写成一段 / 一段
+    ("你是一名散文作者。以“秋天的校园”为题写一篇短文，不超过300字，分三个自然段。", "format"),
+    ("你是一名导游。向第一次来西安的游客介绍兵马俑，不超过120字，写成一段。", "format"),
+    # 错别字 holds 别, which is not a negation: the proofreading action still counts (and sets the length)
+    ("你是一名校对员。找出 <text> 标签中文章的错别字并改正，直接输出改正后的全文。\n<text>\n{text}\n</text>", "length"),
+    # 修改建议 is a noun: checking and listing is two actions, not three
+    ("你是一名代码审查员。检查 <code> 标签中的 SQL 是否有注入风险，用编号列表列出问题和修改建议，最多5条。\n<code>\n{code}\n</code>",
+     "steps"),
+    # "label it as one of: ..." is a one-label task
+    ("You are a triage nurse. Label the symptom description in <s> tags as one of: urgent, routine, self-care.\n"
+     "Example:\nInput: Mild sore throat for two days.\nOutput: self-care\n\n<s>\n{symptoms}\n</s>", "length"),
+    ("You are a paralegal. Summarise the clause in <c> tags for a tenant in at most 2 sentences of plain English.\n"
+     "<c>\n{clause}\n</c>", "format"),
+])
+def test_rules_v2_kinds(text, check):
+    report = lint_text(text)
+    assert report.ok, [(f.check, f.span.text) for f in report.findings]
+    assert status(report, check) in ("pass", "n/a")

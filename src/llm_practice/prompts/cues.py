@@ -39,7 +39,7 @@ VERBS = {
           r"draft|fix|convert|proofread|paraphrase|critique|propose|recommend|detect|simplify|shorten)\b",
     "zh": r"(?:总结|概括|翻译|提取|抽取|分类|归类|解释|改写|重写|比较|对比|识别|生成|检查|统计|排序|评估|评价|"
           r"建议|纠正|修改|分析|描述|找出|列出|起草|修复|转换|校对|润色|打分|评分|推荐|判断|标注|撰写|提炼)"
-          r"(?![员者师人家器]|结果|后的|稿|建议)",
+          r"(?![员者师人家器]|结果|后的|稿|建议)(?<![改进化的条些个]建议)",
 }
 SEQUENCE = {
     "en": r"\b(and then|then|after that|afterwards|and finally|finally)\b",
@@ -75,7 +75,7 @@ CONSTRAINT_CLAUSE = {
     "en": r"\b(not|no|never|without|avoid|don't|don’t|nor|neither|if|unless|when|in case|whether)\b|"
           r"\b(reply|respond|return|output|answer)\s+(only|with)\b|\bonly\s+(output|return|reply|give)\b|"
           r"^\s*(you are|you're|act as|as an?)\b",
-    "zh": r"不要|不用|无需|无须|不必|(?<![类分识区特级性个告辨鉴差])别|勿|禁止|避免|不得|不能|不需要|不可|"
+    "zh": r"不要|不用|无需|无须|不必|(?<![类分识区特级性个告辨鉴差错])别|勿|禁止|避免|不得|不能|不需要|不可|"
           r"如果|若|假如|倘若|一旦|如有|只输出|仅输出|直接输出|只返回|直接返回|直接给出|只回答|输出格式|按.{0,8}格式|"
           r"^\s*(你是|你现在是|作为|你将扮演|请你?扮演)",
 }
@@ -103,10 +103,10 @@ LENGTH = {
 }
 # Task kinds (see task.py): one label, JSON only, a transformation of the source.
 SINGLE_LABEL = {
-    "en": r"\bexactly one of\b|\b(one|a single) (word|label|category|class|tag)\b|\bonly the (label|category|class|tag)\b|"
+    "en": r"\bexactly one of\b|\b(as|with|from) one of\b|\bone of the following (labels|categories|classes)\b|\b(one|a single) (word|label|category|class|tag)\b|\bonly the (label|category|class|tag)\b|"
           r"\b(reply|answer|respond) with (only )?(the |a )?(label|category|class)\b|\bonly (yes|no|true|false)\b|"
           r"\b(yes|true)[\"']? or [\"']?(no|false)\b",
-    "zh": r"只能回答以下之一|只回答标签|只输出标签|只输出(一个)?(类别|标签|分类)(名称|名)?|只(输出|回答)一个(词|标签|类别)|"
+    "zh": r"只能回答以下之一|(标注|归为|归入|分为|判定|标记)为?(以下)?[^。\n]{0,10}之一|只回答标签|只输出标签|只输出(一个)?(类别|标签|分类)(名称|名)?|只(输出|回答)一个(词|标签|类别)|"
           r"只能是.{0,30}之一|只(输出|回答|返回)\s*[“\"「]?(是|否)|[“\"「]?是[”\"」]?或[“\"「]?否",
 }
 ONLY_JSON = {
@@ -116,6 +116,12 @@ ONLY_JSON = {
 TRANSFORM_VERBS = {
     "en": r"translate|proofread|correct|paraphrase|rewrite|convert",
     "zh": r"翻译|校对|纠正|润色|改写|重写|转换|修改",
+}
+# The answer is the source itself, revised: its length is the source's.
+REVISED_SOURCE = {
+    "en": r"\b(the|a) (full |whole |complete )?(corrected|revised|translated|rewritten|edited|proofread) "
+          r"(text|version|document|letter|essay|email)\b",
+    "zh": r"(修改|改正|纠正|校对|润色|改写|翻译)后的(全文|文本|文章|版本|稿件)|输出译文|只输出译文",
 }
 # The literal output is shown: table columns named, or a format block after "in this format:".
 TABLE_COLUMNS = {
@@ -133,15 +139,15 @@ FORMAT = {
     "en": r"\b(format|json|table|bullet(ed)?|list|markdown|csv|yaml|numbered|headings?|plain text|prose|paragraphs?|"
           r"one line|one word|only (output|return|reply|answer|the)|respond with|reply with|return|in the form|"
           r"output only|keep(ing)? the (original )?(formatting|format|line breaks|structure)|same format|"
-          r"haiku|poem|limerick|sonnet)\b",
+          r"haiku|poem|limerick|sonnet|plain (english|language))\b",
     "zh": r"格式|表格|列表|json|JSON|markdown|Markdown|分点|编号|只输出|仅输出|只回答|只能回答|只能输出|只返回|以.{1,8}形式|"
-          r"纯文本|段落|标题|每行|一行|逐条|分条|一个词|输出为|输出成|整理成|直接输出|直接给出|直接返回|一段话|分[一二两三四五六七八九十\d]段|"
+          r"纯文本|段落|标题|每行|一行|逐条|分条|一个词|[一二两三四五六七八九十\d]+\s*个?(自然)?段(?![时距路期])|输出为|输出成|整理成|直接输出|直接给出|直接返回|一段话|分[一二两三四五六七八九十\d]段|"
           r"用.{0,10}(输出|回答|回复|呈现)|俳句|诗歌|一首.{0,6}诗|一封.{0,8}(邮件|信)",
 }
 
 # Extra check: tasks whose output a program reads need the labels or keys spelled out.
 # Labelling verbs: the answer is one label from a set.
-LABEL_VERBS = {"en": r"classify|categori[sz]e|label|tag", "zh": r"分类|归类|标注|判断|判定"}
+LABEL_VERBS = {"en": r"\b(classify|categori[sz]e|label|tag)\b", "zh": r"分类|归类|标注|判断|判定"}
 STRUCTURED_TASK = {
     "en": r"\b(classify|categori[sz]e|extract|label|tag|parse)\b",
     "zh": r"(?:分类|归类|提取|抽取|标注|解析)(?![员者师人家器])",

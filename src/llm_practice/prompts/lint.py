@@ -24,7 +24,7 @@ from .formula import PromptSpec, check_variables, parse_number, render_prompt
 P = cues.compile_all()
 # The rules' version: the benchmark reports false positives per version, and any change to a rule
 # or a word list means a new version and a fresh held-out set (docs/benchmarks.md).
-RULES_VERSION = "2026-11-30.1"
+RULES_VERSION = "2026-11-30.2"
 
 # check -> (tip number or None, English name, Chinese name)
 CHECKS: dict[str, tuple[int | None, str, str]] = {

@@ -58,12 +58,11 @@ def read_task(instructions: str, prose: str, text: str, lang: str) -> TaskProfil
     actions, sequenced = [], False
     for m in re.finditer(cues.VERBS[lang], instructions, re.I | re.M):
         start, end = _clause_at(spans, m.start())
-        clause = instructions[start:end]
         before = instructions[start:m.start()]
-        if constraint_clause(before if lang == "en" else clause, lang) or _not_a_verb(before, lang):
+        if constraint_clause(before, lang) or _not_a_verb(before, lang):
             continue
         actions.append(m.group(0).lower())
-        sequenced = sequenced or bool(re.search(cues.SEQUENCE[lang], clause, re.I))
+        sequenced = sequenced or bool(re.search(cues.SEQUENCE[lang], instructions[start:end], re.I))
     actions = list(dict.fromkeys(actions))
     steps_given = _steps_given(instructions, lang)
     template = _gives_template(instructions, text, lang)
@@ -80,13 +79,15 @@ def _not_a_verb(before: str, lang: str) -> bool:
 def _kind(instructions: str, actions: list[str], template: bool, lang: str) -> str:
     if re.search(cues.SINGLE_LABEL[lang], instructions, re.I):
         return "label"
-    labelling = any(re.fullmatch(cues.LABEL_VERBS[lang], a, re.I) for a in actions)
+    labelling = bool(re.search(cues.LABEL_VERBS[lang], instructions, re.I))
     if labelling and re.search(cues.OUTPUT_SPEC[lang], instructions, re.I | re.M):
         return "label"  # "classify it as positive, negative or neutral"
     if template and re.search(r"(?i)json", instructions) or re.search(cues.ONLY_JSON[lang], instructions, re.I):
         return "json"
     if actions and all(re.fullmatch(cues.TRANSFORM_VERBS[lang], a, re.I) for a in actions):
         return "transform"
+    if re.search(cues.REVISED_SOURCE[lang], instructions, re.I):
+        return "transform"  # "output the corrected full text"
     return "open"
 
 
