@@ -152,3 +152,20 @@ def test_yaml_prompt_lints_as_rendered(tmp_path):
     assert {"vague", "role", "length", "variables"} <= set(checks)
     assert (checks["role"], checks["length"], checks["vague"]) == ("role", "length", "task")
     assert any("'unused'" in f["why"] for f in data["findings"])
+
+
+def test_cli_says_why_a_tip_does_not_apply_and_which_rules_ran(tmp_path):
+    from llm_practice.prompts.lint import RULES_VERSION
+
+    path = tmp_path / "translate.txt"
+    path.write_text("你是一名专业译者。把 <text> 标签中的文本翻译成日语，保留原有的换行，直接输出译文。\n<text>\n{text}\n</text>\n",
+                    encoding="utf-8")
+    result = invoke("prompt", "lint", str(path), "--strict")
+    assert result.exit_code == 0, result.output
+    length_row = next(line for line in result.output.splitlines() if " length " in line)
+    assert "不适用" in length_row and "长度由原文决定" in length_row
+    assert RULES_VERSION in result.output
+    data = json.loads(invoke("prompt", "lint", str(path), "--json").output)
+    assert data["rules"] == RULES_VERSION
+    row = next(r for r in data["tips"] if r["check"] == "length")
+    assert row["status"] == "n/a" and "原文" in row["reason"]

@@ -94,7 +94,8 @@ EXAMPLES = {
 NUMBER = {"en": r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a single|a)",
           "zh": r"(\d+|[一二两三四五六七八九十百千]+)"}
 LENGTH = {
-    "en": r"\b(same length as|about as long as|as long as the original|similar length)\b|" + NUMBER["en"] + r"[\s-]*(\w+[\s-]+)?(words?|sentences?|paragraphs?|characters?|chars|bullet points?|"
+    "en": r"\b(same length as|about as long as|as long as the original|similar length)\b|"
+          + NUMBER["en"] + r"[\s-]*(\w+[\s-]+)?(words?|sentences?|paragraphs?|characters?|chars|bullet points?|"
           r"bullets|items?|points|lines?|tokens?|questions?|titles?|headlines?|options?|keywords?|pages?|"
           r"tweets?|steps|reasons|tips|ideas)\b|\bone-(line|sentence|word)\b|"
           r"\b(at most|up to|no more than|exactly|maximum of)\s+\d+\s+\w+|\b\d+\s+[a-z]+s\b",
@@ -103,7 +104,8 @@ LENGTH = {
 }
 # Task kinds (see task.py): one label, JSON only, a transformation of the source.
 SINGLE_LABEL = {
-    "en": r"\bexactly one of\b|\b(as|with|from) one of\b|\bone of the following (labels|categories|classes)\b|\b(one|a single) (word|label|category|class|tag)\b|\bonly the (label|category|class|tag)\b|"
+    "en": r"\bexactly one of\b|\b(as|with|from) one of\b|\bone of the following (labels|categories|classes)\b|"
+          r"\b(one|a single) (word|label|category|class|tag)\b|\bonly the (label|category|class|tag)\b|"
           r"\b(reply|answer|respond) with (only )?(the |a )?(label|category|class)\b|\bonly (yes|no|true|false)\b|"
           r"\b(yes|true)[\"']? or [\"']?(no|false)\b",
     "zh": r"只能回答以下之一|(标注|归为|归入|分为|判定|标记)为?(以下)?[^。\n]{0,10}之一|只回答标签|只输出标签|只输出(一个)?(类别|标签|分类)(名称|名)?|只(输出|回答)一个(词|标签|类别)|"

@@ -17,9 +17,9 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from . import cues
+from .formula import PromptSpec, check_variables, parse_number, render_prompt
 from .messages import MESSAGES, NOT_APPLICABLE
 from .task import read_task, tight_length
-from .formula import PromptSpec, check_variables, parse_number, render_prompt
 
 P = cues.compile_all()
 # The rules' version: the benchmark reports false positives per version, and any change to a rule
@@ -89,8 +89,8 @@ class LintReport:
         return rows
 
     def to_json(self) -> dict:
-        return {"source": self.source, "lang": self.lang, "rules": RULES_VERSION, "ok": self.ok, "tips": self.tips,
-                "findings": [asdict(f) for f in self.findings], "text": self.text}
+        return {"source": self.source, "lang": self.lang, "rules": RULES_VERSION, "ok": self.ok,
+                "tips": self.tips, "findings": [asdict(f) for f in self.findings], "text": self.text}
 
 
 class _Doc:
@@ -316,7 +316,8 @@ def _about_output(doc: _Doc, m: re.Match) -> bool:
         return not P["CONSTRAINT"][doc.lang].search(doc.instructions[max(0, m.start() - 24):m.start()])
     before = doc.instructions[max(0, m.start() - 30):m.start()]
     after = doc.instructions[m.end():m.end() + 12]
-    return bool(re.search(cues.OUTPUT_BEFORE[doc.lang], before, re.I) or re.search(cues.OUTPUT_AFTER[doc.lang], after, re.I))
+    return bool(re.search(cues.OUTPUT_BEFORE[doc.lang], before, re.I)
+                or re.search(cues.OUTPUT_AFTER[doc.lang], after, re.I))
 
 
 def _check_length(doc: _Doc, report: LintReport) -> None:

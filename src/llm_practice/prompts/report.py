@@ -37,7 +37,7 @@ def lint_text_report(report: LintReport) -> str:
     lines = [f"{report.source} ({report.lang})"]
     for row in report.tips:
         tip = f"tip {row['tip']}" if row["tip"] else "check"
-        reason = f" ({row['reason']})" if row.get("reason") else ""
+        reason = (f"（{row['reason']}）" if zh else f" ({row['reason']})") if row.get("reason") else ""
         lines.append(f"  [{status_words[row['status']]:>4}] {tip:<6} {row['check']:<13} {row['name']}{reason}")
     for f in report.findings:
         text = f.span.text.strip().replace("\n", " ")
