@@ -1,20 +1,24 @@
 """How well `llmp prompt lint` separates good prompts from bad ones, and what compare's cache saves.
 
-Three sets:
-- tests/fixtures/prompts/bad: each breaks one rule (the linter was tuned on these);
-- tests/fixtures/prompts/good + the 46 library templates: follow every tip (also tuned on);
-- HELD_OUT and HELD_OUT_2 below: good prompts written after the rules were frozen. Set 1 found
-  one gap, which was fixed; set 2 was written after that fix and never tuned on, so its
-  false-positive rate is the honest number.
+The sets, and what "held out" means for each (docs/benchmarks.md reports them with the rule version):
+- tests/fixtures/prompts/bad: each breaks one rule; recall = caught with the right tip named first;
+- tests/fixtures/prompts/good + the 46 library templates: follow every tip (tuned on);
+- HELD_OUT and HELD_OUT_2 below: written for the rules before issue #18 (seen since);
+- tests/fixtures/prompts/heldout_1: written after rules 2026-11-30.1 froze, measured once on them,
+  then the rules were fixed by kind into 2026-11-30.2 (so now a frozen regression set);
+- benchmarks/prompt_lint_heldout: written after rules 2026-11-30.2 froze, never tuned on: the
+  honest false-positive rate. A rule change needs a new fresh set here.
 
 No peer tool lints prompts against the tutorial's tips, so there is no peer column; the compare
 section measures a cold run against a cached rerun of the same table with the bundled model.
 
-    python benchmarks/prompt_lint.py
+    python benchmarks/prompt_lint.py              # lint quality and the compare cache
+    python benchmarks/prompt_lint.py --lint-only  # lint quality only (no model needed)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -26,6 +30,33 @@ from _report import table, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "prompts"
+FRESH = Path(__file__).resolve().parent / "prompt_lint_heldout"
+# Measured once on rules 2026-11-30.1 (commit 7a3f9cb), before they were fixed into .2.
+SET_1_ON_RULES_1 = {"en": "2/20", "zh": "5/20"}
+# The same two sets on the earlier rules, for comparison: each commit's src/ unpacked with
+# `git archive COMMIT src` and run on the sets (prompts with any finding / prompts).
+EARLIER_RULES = [
+    ["before #18 (main at 9667548)", "10/20", "15/20", "11/20", "15/20"],
+    ["2026-11-30.1 (7a3f9cb)", "2/20", "5/20", "6/20", "9/20"],
+]
+# A reading by hand of what the rules of that version flagged on the fresh set (shown with them).
+REVIEW = {"2026-11-30.2": """
+Read by hand, the 11 findings on held-out set 2 are of two sorts:
+
+- 6 are plain false positives, of kinds the rules do not know yet: a line count as the format
+  ("Reply in two lines"), a dialogue script as the format ("4 to 6 lines of dialogue"), a count
+  whose unit was said before it ("numbered steps, at most 8"), two quoted labels as a one-label
+  answer ("只输出“钓鱼”或“安全”"), columns named as "两列分别为……", and parts in order closed by
+  最后 ("指出……，每条……，最后用一行……") taken for unlisted steps.
+- 5 flag prompts that indeed give a length but no output format ("in at most 30 words", "不超过两句话",
+  "不超过150字"), the pattern of the bad fixtures format_en / format_zh that the linter must catch.
+  They were written as good prompts, so they count as false positives above all the same.
+
+So the target (at most 1 in 20 per language) is **missed** on rules 2026-11-30.2: 5/20 English and
+6/20 Chinese counted strictly, 3/20 and 3/20 without the five prompts that state no format. The
+rules were fixed once already after a missed target (set 1, on 2026-11-30.1); the kinds above are
+left for a follow-up, whose rule version will need a third fresh set.
+"""}
 
 # Written after the first held-out set was measured (1/20 false positive, `format` missed "as one
 # paragraph", fixed afterwards); never tuned on.
@@ -103,41 +134,62 @@ HELD_OUT = [
 ]
 
 
+def _by_lang(path: Path) -> dict[str, list[str]]:
+    return {lang: json.loads((path / f"{lang}.json").read_text(encoding="utf-8")) for lang in ("en", "zh")}
+
+
 def lint_quality() -> str:
     from llm_practice.prompts.formula import load_prompt
     from llm_practice.prompts.library import LIBRARY, find_prompt
-    from llm_practice.prompts.lint import lint_prompt, lint_spec, lint_text
+    from llm_practice.prompts.lint import RULES_VERSION, lint_prompt, lint_spec, lint_text
 
     bad = sorted((FIXTURES / "bad").glob("*.txt"))
-    caught = exact = 0
+    caught = first = exact = 0
     started = time.perf_counter()
     for path in bad:
         expected = path.stem.split("_")[0]
-        found = {f.check for f in lint_prompt(find_prompt(str(path))).findings}
+        findings = lint_prompt(find_prompt(str(path))).findings
+        found = {f.check for f in findings}
         caught += expected in found
+        first += bool(findings) and findings[0].check == expected
         exact += found == {expected}
+    set_1, fresh = _by_lang(FIXTURES / "heldout_1"), _by_lang(FRESH)
     good_sets = {
         "good fixtures (tuned on)": [lint_prompt(find_prompt(str(p))) for p in sorted((FIXTURES / "good").glob("*.txt"))],
         "library templates (tuned on)": [lint_spec(load_prompt(p)) for p in sorted(LIBRARY.glob("*/*.yaml"))],
-        "held-out good prompts, set 1 (a gap found here was fixed)": [lint_text(text) for text in HELD_OUT],
-        "held-out good prompts, set 2 (never tuned on)": [lint_text(text) for text in HELD_OUT_2],
+        "earlier held-out sets 1+2 (written for the rules before #18; seen)": [
+            lint_text(text) for text in HELD_OUT + HELD_OUT_2],
+        **{f"held-out set 1, {lang} (tests/; on rules .1: {SET_1_ON_RULES_1[lang]}; tuned on for .2)":
+           [lint_text(text) for text in set_1[lang]] for lang in ("en", "zh")},
+        **{f"**held-out set 2, {lang} (benchmarks/; written after .2 froze; never tuned on)**":
+           [lint_text(text) for text in fresh[lang]] for lang in ("en", "zh")},
     }
     elapsed = time.perf_counter() - started
     n_linted = len(bad) + sum(len(v) for v in good_sets.values())
-    rows = [["bad fixtures: rule caught", f"{caught}/{len(bad)}", ""],
-            ["bad fixtures: only that rule fired (non-bare)",
-             f"{exact}/{sum(1 for p in bad if not p.stem.endswith('_bare'))}", ""]]
+    non_bare = sum(1 for p in bad if not p.stem.endswith("_bare"))
+    rows = [["rules version", RULES_VERSION, ""],
+            ["bad fixtures: rule caught", f"{caught}/{len(bad)}", ""],
+            ["bad fixtures: the right tip named first", f"{first}/{len(bad)}", ""],
+            ["bad fixtures: only that rule fired (non-bare)", f"{exact}/{non_bare}", ""]]
     notes = []
     for name, reports in good_sets.items():
         flagged = [r for r in reports if not r.ok]
         findings = [f for r in reports for f in r.findings]
         rows.append([f"{name}: prompts with a false positive", f"{len(flagged)}/{len(reports)}",
                      ", ".join(sorted({f.check for f in findings})) or "-"])
-        notes += [f"- {name}: `{f.check}` on \"{f.span.text.strip()[:60]}\"" for f in findings]
+        notes += [f"- {name.strip('*')}: `{f.check}` on \"{f.span.text.strip()[:70]}\"" for f in findings]
     rows.append(["lint speed", f"{1000 * elapsed / n_linted:.2f} ms/prompt", f"{n_linted} prompts"])
     body = table(["measure", "result", "checks that fired"], rows)
     if notes:
-        body += "\nFalse positives found:\n\n" + "\n".join(notes) + "\n"
+        body += "\nFindings on prompts written as good:\n\n" + "\n".join(notes) + "\n"
+    body += ("\nThe same held-out sets linted with earlier rule versions (their code unpacked from the commits named), "
+             "for the trend; set 1 was tuned on for .2, set 2 never was:\n\n")
+    body += table(["rules", "set 1 en", "set 1 zh", "set 2 en", "set 2 zh"], EARLIER_RULES + [
+        [f"{RULES_VERSION} (this run)", *(
+            f"{sum(not lint_text(t).ok for t in group[lang])}/{len(group[lang])}"
+            for group in (set_1, fresh) for lang in ("en", "zh"))]])
+    body += REVIEW.get(RULES_VERSION, "")
+    body += ("\nThe speed row is noisy: the machine's 2 cores were shared with other jobs while it ran.\n")
     return body
 
 
@@ -170,9 +222,13 @@ def compare_cache() -> str:
 
 
 def main() -> None:
-    body = "### Linter quality\n\n" + lint_quality() + "\n### Compare: results cache\n\n" + compare_cache()
-    write_section("prompt lint and compare", body)
-    print(body)
+    lint = "### Linter quality\n\n" + lint_quality()
+    write_section("prompt lint", lint)
+    print(lint)
+    if "--lint-only" not in sys.argv:
+        compare = "### Compare: results cache\n\n" + compare_cache()
+        write_section("prompt compare", compare)
+        print(compare)
 
 
 if __name__ == "__main__":

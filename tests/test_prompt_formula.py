@@ -209,3 +209,69 @@ def test_yaml_prompt_from_stdin_renders():
     result = invoke("prompt", "render", "-", "--var", "q=Why is the sky blue?",
                     input="task: Answer in one sentence.\ninput: '{q}'\nvariables: [q]\n")
     assert result.exit_code == 0 and "<text>\nWhy is the sky blue?\n</text>" in result.output
+
+
+# --- shorthands people write in a first formula file (issue #23) -------------------------------
+
+SHORTHAND = {
+    "capital_en.yaml": ("role: a geography teacher\ntask: Name the capital of the country in the input.\n"
+                        "input: '{country}'\nvariables: [country]\nformat: one word\nlength: one word\n",
+                        ["Output format: one word", "Length: at most 1 word."]),
+    "capital_zh.yaml": ("lang: zh\nrole: 一名地理老师\ntask: 用一句话说出输入中国家的首都，并说明它位于哪个地区。\n"
+                        "input: '{country}'\nvariables: [country]\noutput: 纯文本\nlength: 一句话\n",
+                        ["输出格式：纯文本段落", "长度：不超过1句。"]),
+    "essay_zh.yaml": ("lang: zh\nrole: 一名中学语文老师\ntask: 以“我的家乡”为题，为初一学生写一篇范文。\n"
+                      "format: 纯文本\nlength: 三段\n", ["长度：不超过3段。"]),
+    "plan_en.yaml": ("role: a fitness coach\ntask: Plan a 20-minute home workout for a beginner.\n"
+                     "output: a numbered list with the duration of each exercise\nlength: 6 items\n",
+                     ["Output format: a numbered list with the duration of each exercise", "at most 6 items"]),
+}
+
+
+@pytest.mark.parametrize("name", SHORTHAND)
+def test_shorthand_formula_files_render_and_lint(tmp_path, name):
+    text, expected = SHORTHAND[name]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    values = ["--var", "country=France"] if "{country}" in text else []
+    rendered = invoke("prompt", "render", str(path), *values)
+    assert rendered.exit_code == 0, rendered.output
+    for line in expected:
+        assert line in rendered.output
+    linted = invoke("prompt", "lint", str(path), "--strict")
+    assert linted.exit_code == 0, linted.output
+
+
+@pytest.mark.parametrize("length,expected", [
+    ("one word", (None, 1, "words")), ("a single sentence", (None, 1, "sentences")), ("一句话", (None, 1, "sentences")),
+    ("三段", (None, 3, "paragraphs")), ("两百字", (None, 200, "chars")), ("two to three paragraphs", (2, 3, "paragraphs")),
+    ("100字以内", (None, 100, "chars")), ("at most 5 bullet points", (None, 5, "items")),
+    ("6 rows or fewer", (None, 6, "rows")), (120, (None, 120, "words")),
+])
+def test_lengths_written_out_in_words(length, expected):
+    spec = PromptSpec(task="Say hi.", length=length)
+    assert (spec.length.min, spec.length.max, spec.length.unit) == expected
+
+
+def test_format_is_output_but_not_both(tmp_path):
+    assert parse_prompt("task: Say hi.\nformat: json\n").output.format == "json"
+    assert parse_prompt("task: Say hi.\noutput: 表格\n").output.format == "table"
+    assert parse_prompt("task: Say hi.\noutput: {format: bulleted list}\n").output.format == "list"
+    path = tmp_path / "both.yaml"
+    path.write_text("task: Say hi.\nformat: json\noutput: table\n", encoding="utf-8")
+    result = invoke("prompt", "render", str(path))
+    assert result.exit_code == 2 and "'format' and 'output' are the same field" in result.output
+
+
+def test_prompt_help_shows_the_shortest_valid_file(tmp_path):
+    help_text = invoke("prompt", "--help").output
+    assert "shortest valid formula file" in help_text
+    block = help_text.split("shortest valid formula file", 1)[1].split("\n\n")[1]
+    path = tmp_path / "my.yaml"
+    path.write_text(block.strip() + "\n", encoding="utf-8")
+    assert path.read_text().startswith("task:")
+    assert invoke("prompt", "render", str(path)).exit_code == 0
+    fuller = help_text.split("A fuller one", 1)[1].split("\n\n")[1]
+    path.write_text("\n".join(line[4:] for line in fuller.splitlines()) + "\n", encoding="utf-8")
+    rendered = invoke("prompt", "render", str(path), "--var", "country=France")
+    assert rendered.exit_code == 0 and "<text>\nFrance\n</text>" in rendered.output

@@ -42,6 +42,23 @@ def prompt() -> None:
     """Build, lint and compare prompts: the tutorial's formula and seven tips as tools.
 
     Example: llmp prompt render summarize --var text=@article.txt
+
+    The shortest valid formula file (my.yaml) is one line; every other field is optional:
+
+    \b
+        task: Name the capital of France.
+
+    A fuller one, with the shorthands (format: works as output:, lengths may be written out):
+
+    \b
+        role: a geography teacher
+        task: Name the capital of the country in the input.
+        input: "{country}"
+        variables: [country]
+        format: one word          # or json, table, list, numbered, text
+        length: one word          # 100 words, 3-5 sentences, 一句话, 三段, 200字
+
+    Then: llmp prompt render my.yaml --var country=France; llmp prompt lint my.yaml
     """
 
 

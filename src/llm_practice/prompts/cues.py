@@ -18,8 +18,9 @@ ROLE = {
     "en": r"\b(you are|you're|act as|acting as|play the role|take the role|pretend to be|imagine you are|"
           r"as an? (\w+ ){0,3}(expert|specialist|teacher|editor|engineer|developer|analyst|writer|translator|"
           r"assistant|scientist|doctor|lawyer|consultant|manager|recruiter|interviewer|tutor|reviewer|"
-          r"copywriter|marketer|designer|coach|researcher))\b|^role\s*:",
-    "zh": r"你是|你现在是|你将扮演|请你?扮演|作为一[名位个]|假设你是|假如你是|担任|角色[:：]",
+          r"copywriter|marketer|designer|coach|researcher))\b|^\W*role\s*:|\byour role is\b|"
+          r"(^|[.!?]\s+)as an? [\w\s-]{1,40},",
+    "zh": r"你是|你现在是|扮演|充当|作为一[名位个]|假设你是|假如你是|担任|角色[:：]|你的角色",
 }
 
 # Tip 1: vague words that leave the model guessing.
@@ -37,25 +38,52 @@ VERBS = {
           r"generate|check|count|sort|rank|evaluate|suggest|correct|analy[sz]e|describe|find|outline|"
           r"draft|fix|convert|proofread|paraphrase|critique|propose|recommend|detect|simplify|shorten)\b",
     "zh": r"(?:总结|概括|翻译|提取|抽取|分类|归类|解释|改写|重写|比较|对比|识别|生成|检查|统计|排序|评估|评价|"
-          r"建议|纠正|修改|分析|描述|找出|列出|起草|修复|转换|校对|润色|打分|评分|推荐|判断|标注|撰写|提炼)(?![员者师人家器])",
+          r"建议|纠正|修改|分析|描述|找出|列出|起草|修复|转换|校对|润色|打分|评分|推荐|判断|标注|撰写|提炼)"
+          r"(?![员者师人家器]|结果|后的|稿|建议)(?<![改进化的条些个]建议)",
 }
 SEQUENCE = {
     "en": r"\b(and then|then|after that|afterwards|and finally|finally)\b",
     "zh": r"然后|接着|之后再|再把|最后",
 }
 STEPS = {
-    "en": r"^\s*(\d+[.)]|step\s*\d+\b)",
-    "zh": r"^\s*(\d+[.)、．]|第[一二三四五六七八九十\d]+步)",
+    "en": r"^\s*(\d+[.)]|\d+\s+-\s|step\s*\d+\b)",
+    "zh": r"^\s*(\d+[.)、．]|\d+\s+-\s|第[一二三四五六七八九十\d]+步)",
 }
 PROSE_STEPS = {
     "en": (r"\bfirst(ly)?\b", r"\bthen\b", r"\bfinally\b"),
     "zh": ("首先|第一步", "然后|接着|第二步", "最后"),
 }
+# Steps given on one line: "1) ... 2) ...", "第一步……第二步……", "①……②……".
+INLINE_STEPS = {
+    "en": r"\bstep\s*\d+\b|(?:^|[\s:;,])\(?\d+\)(?!\d)|(?:^|[:;]\s*|\s)\d+\.(?=\s+[A-Za-z])",
+    "zh": r"第[一二三四五六七八九十\d]+步|[①②③④⑤⑥⑦⑧⑨]|[（(]\d+[）)]|(?:^|[\s：:；;。，,])\d+[.)）、](?!\d)",
+}
+# Steps given as connected clauses: "First ..., then ...", "先……再……", "首先……然后……", "then ... finally".
+CONNECTIVE_STEPS = {
+    "en": r"(?:^|[.:;!?]\s+|\n)\s*(?:first(?:ly)?|start by|begin by|to begin)\b.{1,240}?\b(?:then|next|after that|"
+          r"afterwards|finally|second(?:ly)?)\b|\bthen\b.{1,240}?\b(?:finally|lastly)\b",
+    "zh": r"(?<![优事预原率领祖首])先(?![生前进锋后天例知驱辈])[^。！？\n]{1,80}?(?:再|然后|接着|随后|之后|最后)|"
+          r"首先.{1,160}?(?:然后|其次|接着|再|最后)|然后.{1,160}?最后|第一步.{1,160}?第二步",
+}
+STEPS_LABEL = {
+    "en": r"\bsteps?\s*:|\bworkflow\s*:|\bfollow these steps\b|\bdo the following\b",
+    "zh": r"步骤[:：]|工作流程?[:：]|按照?(?:以下|如下|下面的?)步骤|分(?:以下)?[两三四五六七八九\d]步",
+}
+# A clause prefix that makes a task word a constraint, not an action: negated, conditional,
+# about the output's form ("不要输出任何解释", "if unsure", "直接输出改写结果"), or the role itself.
+CONSTRAINT_CLAUSE = {
+    "en": r"\b(not|no|never|without|avoid|don't|don’t|nor|neither|if|unless|when|in case|whether)\b|"
+          r"\b(reply|respond|return|output|answer)\s+(only|with)\b|\bonly\s+(output|return|reply|give)\b|"
+          r"^\s*(you are|you're|act as|as an?)\b",
+    "zh": r"不要|不用|无需|无须|不必|(?<![类分识区特级性个告辨鉴差错])别|勿|禁止|避免|不得|不能|不需要|不可|"
+          r"如果|若|假如|倘若|一旦|如有|只输出|仅输出|直接输出|只返回|直接返回|直接给出|只回答|输出格式|按.{0,8}格式|"
+          r"^\s*(你是|你现在是|作为|你将扮演|请你?扮演)",
+}
 
 # Tip 5: tasks whose output format matters, and examples.
 FORMAT_MATTERS = {
-    "en": r"\b(json|table|csv|yaml|classify|categori[sz]e|extract|label|tag|template)\b",
-    "zh": r"json|JSON|表格|csv|yaml|(?:分类|归类|提取|抽取|标注)(?![员者师人家器])|模板|格式如下",
+    "en": r"\b(json|table|csv|yaml|classify|categori[sz]e|label|tag|template)\b",
+    "zh": r"json|JSON|表格|csv|yaml|(?:分类|归类|标注)(?![员者师人家器])|模板|格式如下",
 }
 EXAMPLES = {
     "en": r"\b(examples?|e\.g\.|for instance|sample (input|output)|like this)\b|^\s*input\s*:",
@@ -66,26 +94,62 @@ EXAMPLES = {
 NUMBER = {"en": r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a single|a)",
           "zh": r"(\d+|[一二两三四五六七八九十百千]+)"}
 LENGTH = {
-    "en": NUMBER["en"] + r"[\s-]*(\w+[\s-]+)?(words?|sentences?|paragraphs?|characters?|chars|bullet points?|"
+    "en": r"\b(same length as|about as long as|as long as the original|similar length)\b|"
+          + NUMBER["en"] + r"[\s-]*(\w+[\s-]+)?(words?|sentences?|paragraphs?|characters?|chars|bullet points?|"
           r"bullets|items?|points|lines?|tokens?|questions?|titles?|headlines?|options?|keywords?|pages?|"
           r"tweets?|steps|reasons|tips|ideas)\b|\bone-(line|sentence|word)\b|"
           r"\b(at most|up to|no more than|exactly|maximum of)\s+\d+\s+\w+|\b\d+\s+[a-z]+s\b",
-    "zh": NUMBER["zh"] + r"\s*(个|条|道|句话|句|段|行|字|词|点|项|页|篇|个字|个问题|个标题|个关键词)|一句话",
+    "zh": NUMBER["zh"] + r"\s*(个|条|道|句话|句|段|行|字|词|点|项|页|篇|个字|个问题|个标题|个关键词)|一句话|"
+          r"与原文(长度|篇幅)?(相近|相当|一致|相同)|保持原(文|有)?(的)?(长度|篇幅)",
 }
-LENGTH_NOT_NEEDED = {  # the output is fixed by a JSON object or a single label
-    "en": r"\bonly (a |the |one )?json\b|\bjson only\b|\bexactly one of\b|\bone word\b|\bonly the label\b",
-    "zh": r"只输出一个.{0,12}json|只输出.{0,4}json|仅输出.{0,4}json|只能回答以下之一|只回答标签|只输出标签",
+# Task kinds (see task.py): one label, JSON only, a transformation of the source.
+SINGLE_LABEL = {
+    "en": r"\bexactly one of\b|\b(as|with|from) one of\b|\bone of the following (labels|categories|classes)\b|"
+          r"\b(one|a single) (word|label|category|class|tag)\b|\bonly the (label|category|class|tag)\b|"
+          r"\b(reply|answer|respond) with (only )?(the |a )?(label|category|class)\b|\bonly (yes|no|true|false)\b|"
+          r"\b(yes|true)[\"']? or [\"']?(no|false)\b",
+    "zh": r"只能回答以下之一|(标注|归为|归入|分为|判定|标记)为?(以下)?[^。\n]{0,10}之一|只回答标签|只输出标签|只输出(一个)?(类别|标签|分类)(名称|名)?|只(输出|回答)一个(词|标签|类别)|"
+          r"只能是.{0,30}之一|只(输出|回答|返回)\s*[“\"「]?(是|否)|[“\"「]?是[”\"」]?或[“\"「]?否",
+}
+ONLY_JSON = {
+    "en": r"\bonly (a |the |one )?json\b|\bjson only\b|\bnothing but json\b|\bvalid json\b",
+    "zh": r"只输出.{0,12}json|仅输出.{0,12}json|只返回.{0,12}json|输出.{0,4}合法的?\s*json",
+}
+TRANSFORM_VERBS = {
+    "en": r"translate|proofread|correct|paraphrase|rewrite|convert",
+    "zh": r"翻译|校对|纠正|润色|改写|重写|转换|修改",
+}
+# The answer is the source itself, revised: its length is the source's.
+REVISED_SOURCE = {
+    "en": r"\b(the|a) (full |whole |complete )?(corrected|revised|translated|rewritten|edited|proofread) "
+          r"(text|version|document|letter|essay|email)\b",
+    "zh": r"(修改|改正|纠正|校对|润色|改写|翻译)后的(全文|文本|文章|版本|稿件)|输出译文|只输出译文",
+}
+# The literal output is shown: table columns named, or a format block after "in this format:".
+TABLE_COLUMNS = {
+    "en": r"\bcolumns?\s*(:|named|called|are\b|[A-Za-z\"'`]+\s*(,|\||/))",
+    "zh": r"列[:：为是]|列名|表头|(包含|包括)[^。\n]{0,4}列",
+}
+FORMAT_BLOCK = {
+    "en": r"\b(in|use|using|follow|with|fill in) (this|the following|the) (format|template|structure)\s*:?\s*\n\s*\S|"
+          r"\bformat(ted)? (as|like) (this|follows)\s*:\s*\n\s*\S",
+    "zh": r"(以下|如下|下面的?|这个)\s*\S{0,6}\s*(格式|模板|结构)[^\n]{0,10}\n\s*\S|格式如下[:：]?\s*\n\s*\S",
 }
 
 # Tip 7: the output format.
 FORMAT = {
     "en": r"\b(format|json|table|bullet(ed)?|list|markdown|csv|yaml|numbered|headings?|plain text|prose|paragraphs?|"
-          r"one line|one word|only (output|return|reply|answer|the)|respond with|reply with|return|in the form)\b",
+          r"one line|one word|only (output|return|reply|answer|the)|respond with|reply with|return|in the form|"
+          r"output only|keep(ing)? the (original )?(formatting|format|line breaks|structure)|same format|"
+          r"haiku|poem|limerick|sonnet|plain (english|language))\b",
     "zh": r"格式|表格|列表|json|JSON|markdown|Markdown|分点|编号|只输出|仅输出|只回答|只能回答|只能输出|只返回|以.{1,8}形式|"
-          r"纯文本|段落|标题|每行|一个词",
+          r"纯文本|段落|标题|每行|一行|逐条|分条|一个词|[一二两三四五六七八九十\d]+\s*个?(自然)?段(?![时距路期])|输出为|输出成|整理成|直接输出|直接给出|直接返回|一段话|分[一二两三四五六七八九十\d]段|"
+          r"用.{0,10}(输出|回答|回复|呈现)|俳句|诗歌|一首.{0,6}诗|一封.{0,8}(邮件|信)",
 }
 
 # Extra check: tasks whose output a program reads need the labels or keys spelled out.
+# Labelling verbs: the answer is one label from a set.
+LABEL_VERBS = {"en": r"\b(classify|categori[sz]e|label|tag)\b", "zh": r"分类|归类|标注|判断|判定"}
 STRUCTURED_TASK = {
     "en": r"\b(classify|categori[sz]e|extract|label|tag|parse)\b",
     "zh": r"(?:分类|归类|提取|抽取|标注|解析)(?![员者师人家器])",
@@ -94,8 +158,16 @@ OUTPUT_SPEC = {
     "en": r"\b(one of|either|exactly one|labels?\s*:|categories\s*:|options?\s*:|keys?|fields?|schema|"
           r"columns?|separated by (commas|semicolons|new ?lines))\b|\"\w+\"\s*:|\b\w+\s*(,|/)\s*\w+\s*(,|/)?\s*(or\s+)?\w+\b.{0,2}$|\bas\s+\w+\s+or\s+\w+",
     "zh": r"之一|其中一个|只能|[用以](顿号|逗号|分号|换行)分隔|标签[:：]|类别[:：]|字段|键|schema|Schema|列为|列：|\"\w+\"\s*[:：]|"
-          r"[\u4e00-\u9fff]{1,8}(、|/|或)[\u4e00-\u9fff]{1,8}(、|/|或)",
+          r"[\u4e00-\u9fff]{1,8}(、|/|或)[\u4e00-\u9fff]{1,8}(、|/|或|还是)",
 }
+
+# A format word is about the answer when an output word comes just before or after it.
+OUTPUT_BEFORE = {
+    "en": r"\b(reply|respond|return|output|answer|format(ted)?|produce|give|write|generate|convert|turn|present|show|"
+          r"put|organi[sz]e|use|follow|fill|as|into|in|with)\b[^.\n]{0,25}$",
+    "zh": r"(输出|返回|回答|回复|生成|写成|整理成|转换成|转成|转换为|转为|做成|制成|填写|填入|用|以|按|按照|成|给出)[^。\n，,]{0,12}$",
+}
+OUTPUT_AFTER = {"en": r"^\s*(format|output)\b", "zh": r"^\s*(格式)?\s*(输出|返回)|^\s*格式(?!的)"}
 
 # Tip 3: inserted text announced in the prompt ("the following review:", "以下文章：").
 INSERT_LEAD = {
@@ -109,8 +181,8 @@ INSERT_LEAD = {
 # Contradictory instructions: (name, cue A, cue B), a finding when both appear un-negated.
 CONTRADICTIONS = {
     "en": [
-        ("brief vs detailed", r"\b(brief|briefly|short|concise|succinct|in a few words|one sentence)\b",
-         r"\b(in detail|detailed|comprehensive|thorough|exhaustive|in depth|in-depth|elaborate)\b"),
+        ("brief vs detailed", r"\b(brief|briefly|short(?!-)|concise|succinct)\b",
+         r"\b(in detail|detailed|exhaustive(ly)?|in depth|in-depth|elaborate(ly)?|at length)\b"),
         ("JSON only vs other text",
          r"\b(only (a |the )?json|json only|nothing but json)\b",
          r"\b(markdown table|explain your reasoning|explanation|bullet(ed)? list|prose)\b"),
@@ -118,19 +190,32 @@ CONTRADICTIONS = {
         ("plain text vs Markdown", r"\bplain text\b", r"\b(markdown|table|bold|headings)\b"),
     ],
     "zh": [
-        ("简短 vs 详细", r"简短|简洁|简要|一句话|精炼|言简意赅", r"详细|详尽|全面|深入|展开论述|越长越好"),
+        ("简短 vs 详细", r"简短|简洁|简要|精炼|言简意赅", r"详细(?!地址)|详尽|展开论述|越长越好|事无巨细|面面俱到"),
         ("只输出 JSON vs 其他文字", r"只输出.{0,4}json|仅输出.{0,4}json|只返回.{0,4}json",
          r"表格|解释(你的)?(理由|原因|推理|思路)|说明理由"),
         ("正式 vs 随意", r"正式", r"口语化|随意|轻松|俏皮"),
     ],
 }
+# A demand for breadth (None as a contradiction's cue B means this one).
+BREADTH = {
+    "en": r"\b(in detail|detailed|comprehensive(ly)?|thorough(ly)?|exhaustive(ly)?|in depth|in-depth|elaborate(ly)?|"
+          r"(cover|covering) (every|all) (aspects?|angles?)|all aspects|every aspect|leave nothing out)\b",
+    "zh": r"详细(?!地址)|详尽|全面(?!屏)|深入|面面俱到|展开论述|方方面面|各个方面|事无巨细|越长越好|不遗漏任何",
+}
 LIMIT_MAX = {
     "en": r"\b(at most|no more than|up to|under|fewer than|less than|within|maximum of|max\.?)\s+(\d+)\s+(\w+)",
-    "zh": r"(不超过|最多|少于|不多于|控制在)\s*(\d+)\s*(个字|字|句|段|条|个|行|词)",
+    "zh": r"(不超过|最多|少于|不多于|控制在)\s*([\d零一二两三四五六七八九十百千]+)\s*(个字|字|句|段|条|个|行|词)",
+}
+# A length so short that breadth cannot fit: unit -> the largest such limit; and phrases.
+TIGHT_LIMIT = {"en": {"word": 30, "character": 150, "char": 150, "sentence": 1, "line": 1, "token": 40},
+               "zh": {"字": 50, "句": 1, "词": 20, "行": 1}}
+TIGHT_PHRASE = {
+    "en": r"\b(in|with|using) (only )?(one|a single) (sentence|line|word)\b|\bin a (few|couple of) words\b",
+    "zh": r"(用|以|只用|仅用)一句话|(用|以)一个词|寥寥数语|三言两语",
 }
 LIMIT_MIN = {
     "en": r"\b(at least|no fewer than|no less than|more than|minimum of|over)\s+(\d+)\s+(\w+)",
-    "zh": r"(至少|不少于|超过|多于)\s*(\d+)\s*(个字|字|句|段|条|个|行|词)",
+    "zh": r"(至少|不少于|超过|多于)\s*([\d零一二两三四五六七八九十百千]+)\s*(个字|字|句|段|条|个|行|词)",
 }
 
 # Section labels of the rendered formula and of examples (never taken for inserted text).
@@ -153,8 +238,9 @@ def compile_all() -> dict[str, dict[str, re.Pattern]]:
     """name -> lang -> compiled pattern, for every table above that is a plain pattern."""
     tables = {"ROLE": ROLE, "VAGUE": VAGUE, "VERBS": VERBS, "SEQUENCE": SEQUENCE, "STEPS": STEPS,
               "FORMAT_MATTERS": FORMAT_MATTERS, "EXAMPLES": EXAMPLES, "LENGTH": LENGTH,
-              "LENGTH_NOT_NEEDED": LENGTH_NOT_NEEDED, "FORMAT": FORMAT, "STRUCTURED_TASK": STRUCTURED_TASK,
-              "OUTPUT_SPEC": OUTPUT_SPEC, "INSERT_LEAD": INSERT_LEAD, "LIMIT_MAX": LIMIT_MAX,
+              "FORMAT": FORMAT, "STRUCTURED_TASK": STRUCTURED_TASK,
+              "OUTPUT_SPEC": OUTPUT_SPEC, "INSERT_LEAD": INSERT_LEAD, "BREADTH": BREADTH,
+              "CONSTRAINT": CONSTRAINT_CLAUSE, "LIMIT_MAX": LIMIT_MAX,
               "LIMIT_MIN": LIMIT_MIN}
     flags = re.IGNORECASE | re.MULTILINE
     return {name: {lang: re.compile(p, flags) for lang, p in table.items()} for name, table in tables.items()}

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from .compare import CompareReport
-from .lint import LintReport
+from .lint import RULES_VERSION, LintReport
 
 MARK = {True: "✓", False: "✗", None: "–"}
 
@@ -37,7 +37,8 @@ def lint_text_report(report: LintReport) -> str:
     lines = [f"{report.source} ({report.lang})"]
     for row in report.tips:
         tip = f"tip {row['tip']}" if row["tip"] else "check"
-        lines.append(f"  [{status_words[row['status']]:>4}] {tip:<6} {row['check']:<13} {row['name']}")
+        reason = (f"（{row['reason']}）" if zh else f" ({row['reason']})") if row.get("reason") else ""
+        lines.append(f"  [{status_words[row['status']]:>4}] {tip:<6} {row['check']:<13} {row['name']}{reason}")
     for f in report.findings:
         text = f.span.text.strip().replace("\n", " ")
         text = text[:70] + ("…" if len(text) > 70 else "")
@@ -48,7 +49,7 @@ def lint_text_report(report: LintReport) -> str:
                   f"  {'建议' if zh else 'fix'}: " + f.hint.replace("\n", "\n       ")]
     verdict = ("没有发现问题。" if zh else "No problems found.") if report.ok else (
         f"发现 {len(report.findings)} 个问题。" if zh else f"{len(report.findings)} problem(s) found.")
-    lines += ["", verdict]
+    lines += ["", verdict, f"({'规则版本' if zh else 'rules'} {RULES_VERSION})"]
     return "\n".join(lines)
 
 
