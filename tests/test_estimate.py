@@ -254,3 +254,16 @@ def test_cluster_question_reports_per_gpu_needs():
     assert data["options"]["device"] == "gpu"
     if len(data["machine"]["gpus"]) < 8:
         assert data["verdict"].startswith("Per GPU with 8 GPUs")
+
+
+def test_a_files_real_size_is_its_own_marked_row_not_a_computed_one():
+    """A real Q4_K_M file keeps some tensors at higher precision and can outweigh the computed
+    Q5_K_M: its row is labelled as this file's, and the computed Q4_K_M row stays computed."""
+    shape = count_parameters(config("Qwen2.5-7B-Instruct"))
+    computed = lookup(estimate_memory(shape, make_options()), "infer", "Q4_K_M")
+    real = computed.weights * 1.3  # bigger than the computed Q5_K_M
+    rows = estimate_memory(shape, make_options(), gguf_bytes=real, gguf_type="Q4_K_M")
+    own = rows[0]
+    assert own.measured and own.precision == "Q4_K_M" and own.weights == real
+    others = [r for r in rows if r.mode == "infer" and r.precision == "Q4_K_M" and not r.measured]
+    assert len(others) == 1 and others[0].weights == computed.weights

@@ -26,7 +26,7 @@ The constants were measured with `benchmarks/estimate_accuracy.py` (see docs/ben
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -138,6 +138,7 @@ class Breakdown:
     offloaded: float = 0.0  # moved to CPU RAM by --offload
     trainable: int = 0
     note: str = ""
+    measured: bool = False  # weights are a real file's size, not computed from bits per weight
 
     @property
     def total(self) -> float:
@@ -276,17 +277,16 @@ def estimate_memory(shape: ModelShape, options: EstimateOptions, *, gguf_bytes: 
     rows: list[Breakdown] = []
     for mode in MODES:
         for name in _MODE_PRECISIONS[mode]:
-            if options.dtype and name != options.dtype and not (gguf_type and name == gguf_type):
+            if options.dtype and name != options.dtype:
                 continue
             p = PRECISIONS[name]
-            if mode == "infer":
-                own = gguf_bytes if (gguf_type and name == gguf_type) else None
-                rows.append(_infer(shape, p, options, own))
-            else:
-                rows.append(_train(shape, p, options, mode))
-    if gguf_type and gguf_type not in PRECISIONS and gguf_bytes is not None:
-        p = Precision(gguf_type, f"GGUF {gguf_type} (this file)", gguf_bytes / shape.total, "llama.cpp", True)
-        rows.insert(0, _infer(shape, p, options, gguf_bytes))
+            rows.append(_infer(shape, p, options, None) if mode == "infer" else _train(shape, p, options, mode))
+    if gguf_type and gguf_bytes is not None:
+        # The file's own row comes first and is marked: a real Q4_K_M file (with its higher-precision
+        # embeddings) can be bigger than the computed Q5_K_M, so it must not pose as a computed row.
+        p = PRECISIONS.get(gguf_type) or Precision(gguf_type, f"GGUF {gguf_type} (this file)",
+                                                   gguf_bytes / shape.total, "llama.cpp", True)
+        rows.insert(0, replace(_infer(shape, p, options, gguf_bytes), measured=True))
     return rows
 
 

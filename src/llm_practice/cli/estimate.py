@@ -100,7 +100,7 @@ def _render(source, options, rows, mode, sentence) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..catalog.memory import MODES, PRECISIONS, lookup
+    from ..catalog.memory import MODES, lookup
 
     shape = source.shape
     console = Console(highlight=False)
@@ -119,7 +119,9 @@ def _render(source, options, rows, mode, sentence) -> None:
         if options.gpus > 1 or options.offload:
             setting += f", {options.gpus} GPU(s), ZeRO-{options.zero}" + (", offload" if options.offload else "")
     table = Table(title=f"{shown}: GB per device ({setting})", title_justify="left")
-    table.caption = ("KV = KV cache, activ. = activations, grads = gradients, optim. = AdamW "
+    table.caption = (("'this file' = the real file's size, measured; other rows are computed from "
+                      "average bits per weight. " if any(r.measured for r in rows) else "")
+                     + "KV = KV cache, activ. = activations, grads = gradients, optim. = AdamW "
                      "states (and fp32 master weights), runtime = framework."
                      + ("" if shown == "infer" else " Training total = weights + optim. + runtime "
                         "+ the larger of activ. and 2 x grads (they are not held at once)."))
@@ -129,7 +131,7 @@ def _render(source, options, rows, mode, sentence) -> None:
         table.add_column(header, justify="right")
     table.add_column("total", justify="right", style="bold")
     for row in (r for r in rows if r.mode == shown):
-        label = _SHORT.get(row.precision, row.precision) + ("" if row.precision in PRECISIONS else " (file)")
+        label = _SHORT.get(row.precision, row.precision) + (" (this file)" if row.measured else "")
         table.add_row(label, *(_gb(getattr(row, key)) for key, _ in _COLUMNS), _gb(row.total))
     console.print(table)
     if any(r.offloaded for r in rows if r.mode == shown):
