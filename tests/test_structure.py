@@ -32,3 +32,11 @@ def test_the_checks_find_a_cycle_a_private_import_and_a_long_function(tmp_path):
     assert any("c.py:1: imports private name '_hidden' from llm_practice.b" in p for p in problems)
     assert any("function 'create_app' has 86 lines" in p for p in problems)
     assert len(problems) == 3
+
+
+def test_sources_and_stages_are_defined_once_and_agree():
+    from llm_practice.data.validate import STAGE_KINDS
+    from llm_practice.workflow import SOURCE_LABELS, SOURCES, STAGES, Source, Stage
+
+    assert set(STAGE_KINDS) == set(STAGES) and Stage.__args__ == STAGES
+    assert Source.__args__ == SOURCES and set(SOURCE_LABELS) == set(SOURCES)

@@ -65,9 +65,9 @@ class ModelNotFoundError(LlmpError, LookupError):
 
 class ModelFormatError(LlmpError, ValueError):
     """A model file or folder that cannot be used: corrupt, truncated, or not a model."""
+
     exit_code = 4
     http_status = 400
-
 
     def __init__(self, path: str | Path, problem: str, hint: str | None = None):
         self.path = Path(path)
@@ -94,9 +94,9 @@ class ModelExistsError(LlmpError, FileExistsError):
 
 class EngineMissingError(LlmpError, ImportError):
     """An optional engine is not installed."""
+
     exit_code = 5
     http_status = 501
-
 
     def __init__(self, engine: str, install: str, reason: str | None = None):
         self.engine = engine
@@ -109,9 +109,9 @@ class EngineMissingError(LlmpError, ImportError):
 
 class EngineUnsupportedError(LlmpError, ValueError):
     """The chosen engine cannot run this kind of model."""
+
     exit_code = 5
     http_status = 400
-
 
     def __init__(self, engine: str, model: str, problem: str, hint: str):
         self.engine = engine
@@ -130,9 +130,9 @@ class ChatFileError(LlmpError, OSError):
 
 class HubError(LlmpError):
     """A model download problem. Partial files stay on disk, so the next run resumes."""
-    exit_code = 7
-    http_status = 502
 
+    exit_code = 1
+    http_status = 502
 
     def __init__(self, repo_id: str, message: str, hint: str | None = None, source: str = "hf"):
         self.repo_id = repo_id
@@ -171,9 +171,9 @@ class RevisionNotFoundError(HubError, LookupError):
 
 class HubAuthError(HubError, PermissionError):
     """A gated or private repository that needs (another) token."""
+
     exit_code = 6
     http_status = 403
-
 
     def __init__(self, repo_id: str, problem: str, source: str = "hf"):
         self.problem = problem
@@ -206,9 +206,9 @@ class HubUnreachableError(HubError, ConnectionError):
 
 class DownloadError(HubError, OSError):
     """One file could not be fetched or did not verify; what is on disk is kept for resume."""
+
     exit_code = 8
     http_status = 502
-
 
     def __init__(self, repo_id: str, path: str, problem: str, hint: str | None = None):
         self.path = path
@@ -251,9 +251,9 @@ class DownloadInterruptedError(HubError):
 
 class IntegrityError(HubError, ValueError):
     """`llmp models verify` found files that do not match what the hub published."""
+
     exit_code = 8
     http_status = 409
-
 
     def __init__(self, repo_id: str, bad: list[tuple[str, str]]):
         self.bad = bad
@@ -268,9 +268,9 @@ class IntegrityError(HubError, ValueError):
 
 class PromptFileError(LlmpError, ValueError):
     """A prompt file (YAML formula or plain text) or a compare inputs file that cannot be used."""
+
     exit_code = 2
     http_status = 400
-
 
     def __init__(self, path: str | Path, problem: str, hint: str | None = None,
                  line: int | None = None, field: str | None = None):
@@ -285,9 +285,9 @@ class PromptFileError(LlmpError, ValueError):
 
 class PromptVariableError(LlmpError, ValueError):
     """`{variables}` missing at render time, or given but not used by the prompt."""
+
     exit_code = 2
     http_status = 400
-
 
     def __init__(self, prompt: str, missing: list[str], unused: list[str], declared: list[str]):
         self.prompt = prompt
@@ -326,9 +326,9 @@ class PromptNotFoundError(LlmpError, LookupError):
 
 class EndpointError(LlmpError, ConnectionError):
     """An OpenAI-compatible endpoint that cannot be reached or answers with an error."""
+
     exit_code = 7
     http_status = 502
-
 
     def __init__(self, url: str, problem: str, hint: str | None = None):
         self.url = url
@@ -342,9 +342,9 @@ class EndpointError(LlmpError, ConnectionError):
 
 class DatasetFormatError(LlmpError, ValueError):
     """A dataset record (or whole file) that cannot be read or does not fit the stage."""
+
     exit_code = 4
     http_status = 400
-
 
     def __init__(self, path: str | Path, line: int | None, field: str | None, problem: str,
                  hint: str | None = None):

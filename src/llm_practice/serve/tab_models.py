@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError, LlmpError
+from ..workflow import SOURCE_LABELS, SOURCES
 
 GB = 1e9
 
@@ -62,7 +63,7 @@ ESTIMATE_HEADERS = ["precision", "weights", "KV cache", "activations", "gradient
 FIT_CHOICES = [("show all", ""), ("for chat", "chat"), ("for LoRA", "lora"), ("for full fine-tuning", "full")]
 MODE_CHOICES = [("inference (chat)", "infer"), ("LoRA", "lora"), ("QLoRA", "qlora"),
                 ("freeze (last 2 blocks)", "freeze"), ("full fine-tuning", "full")]
-SOURCE_CHOICES = [("Hugging Face", "hf"), ("ModelScope", "modelscope"), ("OpenXLab", "openxlab")]
+SOURCE_CHOICES = [(SOURCE_LABELS[s], s) for s in SOURCES]
 
 
 def _error_markdown(e: LlmpError) -> str:
