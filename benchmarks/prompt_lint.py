@@ -194,7 +194,7 @@ def lint_quality() -> str:
 
 
 def compare_cache() -> str:
-    from llm_practice.prompts.backends import LocalBackend
+    from llm_practice.prompts.backends import local_backend
     from llm_practice.prompts.compare import CompareConfig, compare_prompts, load_cases
     from llm_practice.prompts.library import TextPrompt
     from llm_practice.settings import get_settings
@@ -211,7 +211,7 @@ def compare_cache() -> str:
         variants = {"plain": TextPrompt("plain", "{question}")}
         variants["formula"] = TextPrompt("formula", "You are a patient teacher. Answer the question in <q> "
                                          "tags in one sentence, as plain text.\n<q>{question}</q>")
-        backend = LocalBackend("smollm2-135m-instruct")
+        backend = local_backend("smollm2-135m-instruct")
         timings = []
         for label in ("cold (model load + 6 answers)", "cached rerun"):
             started = time.perf_counter()

@@ -91,6 +91,8 @@ def test_close_stops_generation_early(engine):
     stream.close()
     assert stream.finish_reason == "cancelled"
     assert pieces
+    # it really stopped: far fewer than the 300 tokens a full answer would take
+    assert 3 <= stream.completion_tokens < 100, stream.completion_tokens
 
 
 @pytest.mark.parametrize("engine_name", ["llama.cpp", "transformers"])

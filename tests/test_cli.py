@@ -62,7 +62,7 @@ def test_env_json_reports_settings_and_engines(llmp_home, monkeypatch):
     data = json.loads(result.output)
     assert data["LLMP_HOME"] == str(llmp_home)
     assert data["HF_ENDPOINT"] == "https://hf-mirror.com"
-    assert data["engines"] == {"llama.cpp": True, "transformers": True}
+    assert data["engines"] == {"llama.cpp": True, "transformers": True, "openai": True}
     assert data["packages"]["llm-practice"]
     assert data["cpu_cores"] >= 1 and data["ram_total_gb"] > 0
 

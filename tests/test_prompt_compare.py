@@ -23,7 +23,7 @@ from llm_practice.chat.engine import GenerationParams, load_engine
 from llm_practice.cli.main import cli
 from llm_practice.errors import EndpointError, PromptFileError
 from llm_practice.models.registry import get_model
-from llm_practice.prompts.backends import OpenAIBackend
+from llm_practice.prompts.backends import remote_backend
 from llm_practice.prompts.checks import Check, count_words, parse_judge_score, run_check
 from llm_practice.prompts.compare import CompareConfig, ResultCache, compare_prompts, load_cases
 from llm_practice.prompts.library import TextPrompt, find_prompt
@@ -158,11 +158,23 @@ class _Server:
                 finally:
                     with server.lock:
                         server.inflight -= 1
-                self._send(200, {"id": "x", "object": "chat.completion", "model": body["model"],
-                                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                              "finish_reason": stream.finish_reason}],
-                                 "usage": {"prompt_tokens": stream.prompt_tokens,
-                                           "completion_tokens": stream.completion_tokens}})
+                usage = {"prompt_tokens": stream.prompt_tokens, "completion_tokens": stream.completion_tokens,
+                         "total_tokens": stream.prompt_tokens + stream.completion_tokens}
+                if not body.get("stream"):
+                    return self._send(200, {"id": "x", "object": "chat.completion", "model": body["model"],
+                                            "choices": [{"index": 0, "finish_reason": stream.finish_reason,
+                                                         "message": {"role": "assistant", "content": text}}],
+                                            "usage": usage})
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"]}
+                events = [chunk | {"choices": [{"index": 0, "delta": {"content": text}}]},
+                          chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": stream.finish_reason}]},
+                          chunk | {"choices": [], "usage": usage}]
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for event in events:
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
@@ -191,8 +203,8 @@ def cases_file(tmp_path):
 @pytest.mark.integration
 def test_compare_through_an_openai_compatible_server(server, cases_file, tmp_path):
     variants = {"direct": TextPrompt("direct", DIRECT), "teacher": find_prompt(_write(tmp_path, "t.yaml", TEACHER))}
-    backend = OpenAIBackend(server.url)  # model name discovered from GET /v1/models
-    assert backend.model == "smollm2-135m-instruct"
+    backend = remote_backend(server.url)  # model name discovered from GET /v1/models
+    assert backend.id.endswith(":smollm2-135m-instruct")
     server.bodies.clear()
     server.max_inflight = 0
     report = compare_prompts(variants, load_cases(cases_file), backend,
@@ -250,7 +262,7 @@ def test_unreachable_endpoint_is_a_clear_error(tmp_path, cases_file):
     assert result.exit_code == 7
     assert f"127.0.0.1:{port}/v1/models" in result.output and "cannot connect" in result.output
     with pytest.raises(EndpointError):
-        OpenAIBackend(f"http://127.0.0.1:{port}/v1", model="m").complete([], GenerationParams())
+        remote_backend(f"http://127.0.0.1:{port}/v1", model="m").complete([], GenerationParams())
 
 
 # --- the local engine end to end, as a user runs it -------------------------------------------

@@ -22,9 +22,8 @@ Q = [{"role": "user", "content": "Which city is the capital of France?"}]
 
 
 def about_france(text: str) -> bool:
-    """The tiny model answers 'Paris' alone, but a batched or cached KV (different float
-    rounding) can tip its greedy answer to another sentence about France."""
-    return "Paris" in text or "France" in text
+    """The question already holds "France": only naming Paris shows the model answered it."""
+    return "Paris" in text
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +170,23 @@ def test_bad_json_unknown_model_huge_body(server):
     _err(httpx.post(server.url + "/v1/chat/completions", json=huge, headers=server.headers), 413)
 
 
+def test_llmp_chat_base_url_talks_to_a_real_llmp_serve(server):
+    from .conftest import run_llmp
+
+    result = run_llmp("chat", "--base-url", server.url + "/v1", "--api-key", KEY, "--once",
+                      Q[0]["content"], "--temperature", "0", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["engine"] == "openai" and data["model"] == "smollm2-135m-instruct"
+    assert "Paris" in data["answer"] and data["finish_reason"] == "stop"
+    assert data["usage"]["completion_tokens"] > 0
+    # the same engine, template and sampler as `llmp chat` on the local model: the same answer
+    local = run_llmp("chat", "--once", Q[0]["content"], "--temperature", "0", "--json")
+    assert json.loads(local.stdout)["answer"] == data["answer"]
+    wrong = run_llmp("chat", "--base-url", server.url + "/v1", "--api-key", "nope", "--once", "hi")
+    assert wrong.returncode == 7 and "HTTP 401" in wrong.stderr and "--api-key" in wrong.stderr
+
+
 def test_metrics(server, client):
     client.chat.completions.create(model="smollm2-135m-instruct", messages=Q, max_tokens=5)
     text = httpx.get(server.url + "/metrics").text
@@ -215,7 +231,17 @@ def test_queue_full_gives_429_and_disconnect_frees_the_slot(tight):
             time.sleep(1.0)
             third = httpx.post(tight.url + "/v1/chat/completions", json={**long, "stream": False})
             assert third.status_code == 429
-            assert third.json()["error"]["type"] == "rate_limit_error"
+            assert third.json() == {"error": {
+                "message": third.json()["error"]["message"], "type": "rate_limit_error", "param": None,
+                "code": "queue_full"}}
+            assert "busy" in third.json()["error"]["message"]
+            # a streaming request is refused before any 200 goes out, in the same shape
+            with httpx.stream("POST", tight.url + "/v1/chat/completions", json=long) as streaming:
+                assert streaming.status_code == 429
+                assert json.loads(streaming.read())["error"]["code"] == "queue_full"
+            rejected = [line for line in httpx.get(tight.url + "/metrics").text.splitlines()
+                        if line.startswith('llmp_requests_total{endpoint="/v1/chat/completions",status="429"}')]
+            assert rejected and float(rejected[0].rsplit(" ", 1)[1]) == 2
         # leaving the `with` closed the first stream: its slot goes to the waiter
         t.join(60)
         assert statuses == [200]

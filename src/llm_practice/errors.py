@@ -3,6 +3,11 @@
 Each error carries the structured fields a caller may need (model name, path, line, flag) and a
 `hint` that says what to do next. The CLI renders them through one table (`cli/errors.py`);
 library code only raises. Unknown exceptions are bugs and keep their traceback.
+
+Each class declares what it means outside Python: `exit_code` (the CLI exits with it) and
+`http_status` (the server answers with it, in OpenAI's error shape, with `code` when set). A
+subclass inherits both unless it says otherwise; `tests/test_errors.py` walks every subclass and
+checks each pair is one the README documents.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ class LlmpError(Exception):
     """Base class: a mistake the user can fix, with a hint for fixing it."""
 
     exit_code = 1
+    http_status = 400
+    code: str | None = None  # OpenAI's machine-readable error code, when there is one
+    param: str | None = None  # the request field at fault, when there is one
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
@@ -28,14 +36,21 @@ class ConfigError(LlmpError, ValueError):
     """A bad option, flag or config value."""
 
     exit_code = 2
+    http_status = 400
+    code = "invalid_value"
 
     def __init__(self, field: str, problem: str, hint: str | None = None):
         self.field = field
+        self.param = field
         self.problem = problem
         super().__init__(f"{field}: {problem}", hint)
 
 
 class ModelNotFoundError(LlmpError, LookupError):
+    exit_code = 3
+    http_status = 404
+    code = "model_not_found"
+
     def __init__(self, name: str, available: list[str]):
         self.name = name
         self.available = available
@@ -51,6 +66,9 @@ class ModelNotFoundError(LlmpError, LookupError):
 class ModelFormatError(LlmpError, ValueError):
     """A model file or folder that cannot be used: corrupt, truncated, or not a model."""
 
+    exit_code = 4
+    http_status = 400
+
     def __init__(self, path: str | Path, problem: str, hint: str | None = None):
         self.path = Path(path)
         self.problem = problem
@@ -63,6 +81,9 @@ class ModelFormatError(LlmpError, ValueError):
 
 
 class ModelExistsError(LlmpError, FileExistsError):
+    exit_code = 3
+    http_status = 409
+
     def __init__(self, name: str):
         self.name = name
         super().__init__(
@@ -73,6 +94,9 @@ class ModelExistsError(LlmpError, FileExistsError):
 
 class EngineMissingError(LlmpError, ImportError):
     """An optional engine is not installed."""
+
+    exit_code = 5
+    http_status = 501
 
     def __init__(self, engine: str, install: str, reason: str | None = None):
         self.engine = engine
@@ -86,6 +110,9 @@ class EngineMissingError(LlmpError, ImportError):
 class EngineUnsupportedError(LlmpError, ValueError):
     """The chosen engine cannot run this kind of model."""
 
+    exit_code = 5
+    http_status = 400
+
     def __init__(self, engine: str, model: str, problem: str, hint: str):
         self.engine = engine
         self.model = model
@@ -93,6 +120,9 @@ class EngineUnsupportedError(LlmpError, ValueError):
 
 
 class ChatFileError(LlmpError, OSError):
+    exit_code = 2
+    http_status = 400
+
     def __init__(self, path: str | Path, problem: str):
         self.path = Path(path)
         super().__init__(f"{self.path}: {problem}", "Pick a path in a folder you can write to.")
@@ -101,6 +131,9 @@ class ChatFileError(LlmpError, OSError):
 class HubError(LlmpError):
     """A model download problem. Partial files stay on disk, so the next run resumes."""
 
+    exit_code = 1
+    http_status = 502
+
     def __init__(self, repo_id: str, message: str, hint: str | None = None, source: str = "hf"):
         self.repo_id = repo_id
         self.source = source
@@ -108,6 +141,9 @@ class HubError(LlmpError):
 
 
 class RepoNotFoundError(HubError, LookupError):
+    exit_code = 3
+    http_status = 404
+
     def __init__(self, repo_id: str, source: str = "hf", endpoint: str = ""):
         self.endpoint = endpoint
         super().__init__(
@@ -120,6 +156,9 @@ class RepoNotFoundError(HubError, LookupError):
 
 
 class RevisionNotFoundError(HubError, LookupError):
+    exit_code = 3
+    http_status = 404
+
     def __init__(self, repo_id: str, revision: str, source: str = "hf"):
         self.revision = revision
         super().__init__(
@@ -132,6 +171,9 @@ class RevisionNotFoundError(HubError, LookupError):
 
 class HubAuthError(HubError, PermissionError):
     """A gated or private repository that needs (another) token."""
+
+    exit_code = 6
+    http_status = 403
 
     def __init__(self, repo_id: str, problem: str, source: str = "hf"):
         self.problem = problem
@@ -146,6 +188,9 @@ class HubAuthError(HubError, PermissionError):
 
 
 class HubUnreachableError(HubError, ConnectionError):
+    exit_code = 7
+    http_status = 502
+
     def __init__(self, repo_id: str, endpoints: list[str], problem: str, source: str = "hf"):
         self.endpoints = endpoints
         self.problem = problem
@@ -162,6 +207,9 @@ class HubUnreachableError(HubError, ConnectionError):
 class DownloadError(HubError, OSError):
     """One file could not be fetched or did not verify; what is on disk is kept for resume."""
 
+    exit_code = 8
+    http_status = 502
+
     def __init__(self, repo_id: str, path: str, problem: str, hint: str | None = None):
         self.path = path
         self.problem = problem
@@ -173,6 +221,9 @@ class DownloadError(HubError, OSError):
 
 
 class DiskFullError(DownloadError):
+    exit_code = 8
+    http_status = 507
+
     def __init__(self, repo_id: str, path: str, needed: int, free: int):
         self.needed = needed
         self.free = free
@@ -186,6 +237,9 @@ class DiskFullError(DownloadError):
 
 
 class DownloadInterruptedError(HubError):
+    exit_code = 130
+    http_status = 499
+
     def __init__(self, repo_id: str, done_bytes: int):
         self.done_bytes = done_bytes
         super().__init__(
@@ -197,6 +251,9 @@ class DownloadInterruptedError(HubError):
 
 class IntegrityError(HubError, ValueError):
     """`llmp models verify` found files that do not match what the hub published."""
+
+    exit_code = 8
+    http_status = 409
 
     def __init__(self, repo_id: str, bad: list[tuple[str, str]]):
         self.bad = bad
@@ -212,6 +269,9 @@ class IntegrityError(HubError, ValueError):
 class PromptFileError(LlmpError, ValueError):
     """A prompt file (YAML formula or plain text) or a compare inputs file that cannot be used."""
 
+    exit_code = 2
+    http_status = 400
+
     def __init__(self, path: str | Path, problem: str, hint: str | None = None,
                  line: int | None = None, field: str | None = None):
         self.path = Path(path) if path != "-" else Path("<stdin>")
@@ -225,6 +285,9 @@ class PromptFileError(LlmpError, ValueError):
 
 class PromptVariableError(LlmpError, ValueError):
     """`{variables}` missing at render time, or given but not used by the prompt."""
+
+    exit_code = 2
+    http_status = 400
 
     def __init__(self, prompt: str, missing: list[str], unused: list[str], declared: list[str]):
         self.prompt = prompt
@@ -244,6 +307,9 @@ class PromptVariableError(LlmpError, ValueError):
 
 
 class PromptNotFoundError(LlmpError, LookupError):
+    exit_code = 3
+    http_status = 404
+
     def __init__(self, name: str, available: list[str]):
         from difflib import get_close_matches
 
@@ -261,6 +327,9 @@ class PromptNotFoundError(LlmpError, LookupError):
 class EndpointError(LlmpError, ConnectionError):
     """An OpenAI-compatible endpoint that cannot be reached or answers with an error."""
 
+    exit_code = 7
+    http_status = 502
+
     def __init__(self, url: str, problem: str, hint: str | None = None):
         self.url = url
         self.problem = problem
@@ -274,6 +343,9 @@ class EndpointError(LlmpError, ConnectionError):
 class DatasetFormatError(LlmpError, ValueError):
     """A dataset record (or whole file) that cannot be read or does not fit the stage."""
 
+    exit_code = 4
+    http_status = 400
+
     def __init__(self, path: str | Path, line: int | None, field: str | None, problem: str,
                  hint: str | None = None):
         self.path = Path(path)
@@ -283,3 +355,46 @@ class DatasetFormatError(LlmpError, ValueError):
         where = f"{self.path}:{line}" if line else f"{self.path}"
         what = f" field '{field}'" if field else ""
         super().__init__(f"{where}:{what} {problem}", hint)
+
+
+class ModelNotServedError(LlmpError, LookupError):
+    """A request names a model this server does not serve."""
+
+    exit_code = 3
+    http_status = 404
+    code = "model_not_found"
+    param = "model"
+
+    def __init__(self, name: str | None, served: list[str]):
+        self.name = name
+        self.served = served
+        super().__init__(f"The model '{name}' is not served here. Served: {', '.join(served) or 'none'}.",
+                         "Send one of the served names (GET /v1/models lists them).")
+
+
+class QueueFullError(LlmpError):
+    """Every generation slot is busy and every waiting place is taken."""
+
+    exit_code = 1
+    http_status = 429
+    code = "queue_full"
+
+    def __init__(self, waiting: int):
+        self.waiting = waiting
+        super().__init__(
+            f"The server is busy: {waiting} requests are already waiting.",
+            "Retry in a moment, or start the server with a larger --queue / --parallel.",
+        )
+
+
+class DeadlineError(LlmpError, TimeoutError):
+    """A request waited for a generation slot past the server's --timeout."""
+
+    exit_code = 1
+    http_status = 503
+    code = "timeout"
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"The request waited {seconds:g} s for a free slot, the server's --timeout.",
+                         "Retry later, or start the server with a larger --parallel or --timeout.")

@@ -11,16 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError, ModelFormatError
+from ..workflow import SOURCES
 from .params import count_parameters
 
 CATALOG_FILE = Path(__file__).with_name("models.yaml")
-SOURCES = ("hf", "modelscope", "openxlab")
-Source = Literal["hf", "modelscope", "openxlab"]
 
 
 class CatalogIds(BaseModel):

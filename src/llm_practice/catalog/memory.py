@@ -32,6 +32,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
+from ..validation import config_error
 from .params import ModelShape
 
 GB = 1e9
@@ -105,10 +106,8 @@ def make_options(**values) -> EstimateOptions:
     try:
         options = EstimateOptions(**values)
     except ValidationError as e:
-        error = e.errors()[0]
-        flag = "--" + str(error["loc"][0]).replace("_", "-") if error["loc"] else "options"
-        raise ConfigError(flag, f"{error['msg']} (got {error.get('input')!r}).",
-                          "See `llmp estimate --help` for the accepted values.") from None
+        raise config_error(e, show_input=True,
+                           hint="See `llmp estimate --help` for the accepted values.") from None
     if options.dtype is not None:
         key = DTYPE_ALIASES.get(options.dtype.lower()) or DTYPE_ALIASES.get(options.dtype)
         if key is None:

@@ -16,15 +16,7 @@ import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import (
-    ConfigError,
-    HubAuthError,
-    HubError,
-    HubUnreachableError,
-    ModelFormatError,
-    ModelNotFoundError,
-    RepoNotFoundError,
-)
+from ..errors import ConfigError, HubError, HubUnreachableError, ModelFormatError, ModelNotFoundError
 from .params import ModelShape, count_parameters
 
 
@@ -170,6 +162,8 @@ def from_hub(repo_id: str, endpoint: str, revision: str | None = None) -> ModelS
     try:
         from huggingface_hub import HfApi
         from huggingface_hub import errors as hf_errors
+
+        from ..hub.hf_errors import hub_error
     except ImportError as e:
         raise HubError(repo_id, "huggingface_hub is not installed, so hub repos cannot be read.",
                        "Install it with: pip install 'llm-practice[hub]' (or pass a local folder).") from e
@@ -199,10 +193,8 @@ def from_hub(repo_id: str, endpoint: str, revision: str | None = None) -> ModelS
         error = HubUnreachableError(repo_id, [endpoint], str(e).splitlines()[0])
         error.hint = "Check the network, or use a mirror: --endpoint https://hf-mirror.com."
         raise error from e
-    except hf_errors.GatedRepoError as e:
-        raise HubAuthError(repo_id, "the repository is gated or private.") from e
     except (hf_errors.RepositoryNotFoundError, hf_errors.RevisionNotFoundError) as e:
-        raise RepoNotFoundError(repo_id, endpoint=endpoint) from e
+        raise hub_error(e, repo_id, endpoint, revision) from e
     except hf_errors.EntryNotFoundError as e:
         raise HubError(repo_id, f"'{repo_id}' on {endpoint} has no config.json.",
                        "Estimate from a GGUF file or with --params instead.") from e
@@ -210,8 +202,9 @@ def from_hub(repo_id: str, endpoint: str, revision: str | None = None) -> ModelS
         raise HubError(repo_id, f"HF_HUB_OFFLINE is set, so {repo_id} cannot be read from {endpoint}.",
                        "Unset HF_HUB_OFFLINE, or estimate a local folder or --params 7b.") from e
     except hf_errors.HfHubHTTPError as e:
-        raise HubError(repo_id, f"{endpoint} answered with an error for {repo_id}: {e}",
-                       "Try again, or use a mirror with --endpoint https://hf-mirror.com.") from e
+        raise hub_error(e, repo_id, endpoint, revision) or HubError(
+            repo_id, f"{endpoint} answered with an error for {repo_id}: {e}",
+            "Try again, or use a mirror with --endpoint https://hf-mirror.com.") from e
     except Exception as e:
         transport = isinstance(e, OSError) or type(e).__module__.startswith(
             ("httpx", "httpcore", "requests", "urllib3"))

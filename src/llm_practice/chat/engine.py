@@ -8,14 +8,18 @@ The REPL, the server, prompts and RAG talk only to this interface:
         print(delta, end="")
     print(stream.finish_reason, stream.completion_tokens)
 
+Async code reads the same stream with `async for delta in stream` (natively when the engine
+offers it, otherwise one delta per worker-thread hop).
+
 Engines are imported lazily by name so that `llmp --help` never imports torch or llama.cpp.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Callable
@@ -45,7 +49,8 @@ class GenerationParams(BaseModel):
 class ChatStream:
     """An iterator of text deltas; after it is exhausted it knows why it stopped and the token counts.
 
-    `close()` (also called on Ctrl-C by the REPL) stops the generation early.
+    `close()` (also called on Ctrl-C by the REPL) stops the generation early. `async for` reads
+    it from asyncio code; iterate a stream one way only, never both.
     """
 
     def __init__(self, produce: Callable[["ChatStream"], Iterator[str]]):
@@ -55,8 +60,8 @@ class ChatStream:
         self.finish_reason: str | None = None  # "stop" | "length" | "cancelled"
         self._cancel_hooks: list[Callable[[], None]] = []
         # Engines that can feed asyncio directly set this to a factory of an async iterator of
-        # the same deltas; `iter()` and `aiter` are two ways to consume one stream, never both.
-        self.aiter: Callable[[], object] | None = None
+        # the same deltas (no worker thread per token); otherwise `async for` runs `next` in one.
+        self.async_source: Callable[[], AsyncIterator[str]] | None = None
         self._iterator = produce(self)
 
     def __iter__(self) -> Iterator[str]:
@@ -64,6 +69,22 @@ class ChatStream:
 
     def __next__(self) -> str:
         return next(self._iterator)
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._aiterate()
+
+    async def _aiterate(self) -> AsyncIterator[str]:
+        try:
+            if self.async_source is not None:
+                async for delta in self.async_source():
+                    yield delta
+                return
+            loop = asyncio.get_running_loop()
+            done = object()
+            while (delta := await loop.run_in_executor(None, next, self._iterator, done)) is not done:
+                yield delta
+        finally:
+            self.close()
 
     def on_cancel(self, hook: Callable[[], None]) -> None:
         self._cancel_hooks.append(hook)
@@ -73,7 +94,10 @@ class ChatStream:
             self.finish_reason = "cancelled"
         for hook in self._cancel_hooks:
             hook()
-        self._iterator.close()
+        try:
+            self._iterator.close()
+        except ValueError:
+            pass  # running in a worker thread right now: the hooks above tell it to stop
 
     def text(self) -> str:
         """Consume the rest of the stream and return it as one string."""
@@ -130,7 +154,7 @@ ENGINES: dict[str, EngineSpec] = {
     for spec in (
         EngineSpec(
             "llama.cpp",
-            "llm_practice.chat.llamacpp:LlamaCppEngine",
+            "llm_practice.chat.llamacpp_batch:BatchedLlamaCppEngine",
             ("gguf",),
             ("llama_cpp",),
             "pip install 'llm-practice[llamacpp]'  (or: pip install llama-cpp-python)",
@@ -142,10 +166,17 @@ ENGINES: dict[str, EngineSpec] = {
             ("torch", "transformers"),
             "pip install torch==2.13.0 && pip install 'llm-practice[transformers]'",
         ),
+        EngineSpec(
+            "openai",
+            "llm_practice.chat.remote:OpenAIEngine",
+            ("remote",),
+            ("openai",),
+            "pip install openai",
+        ),
     )
 }
 ENGINE_ALIASES = {"llamacpp": "llama.cpp", "llama-cpp": "llama.cpp", "hf": "transformers"}
-DEFAULT_ENGINE_FOR_FORMAT = {"gguf": "llama.cpp", "hf": "transformers"}
+DEFAULT_ENGINE_FOR_FORMAT = {"gguf": "llama.cpp", "hf": "transformers", "remote": "openai"}
 
 
 def resolve_engine_name(model: ModelInfo, engine: str | None) -> str:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..atomic import atomic_path
 from ..errors import EngineUnsupportedError, ModelFormatError
 from ..models.registry import ModelInfo
 from ..settings import get_settings
@@ -61,10 +59,8 @@ def dequantized_folder(gguf_path: Path) -> Path:
     from ..models.gguf import inspect_gguf
 
     inspect_gguf(gguf_path)  # clear error for truncated files before transformers reads them
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
-    try:
-        with quiet_transformers():
+    try:  # atomic: a crash never leaves a half-written cache entry
+        with atomic_path(target, folder=True) as tmp, quiet_transformers():
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -80,13 +76,9 @@ def dequantized_folder(gguf_path: Path) -> Path:
                 del model.config.quantization_config
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
-        os.replace(tmp, target)  # atomic: a crash never leaves a half-written cache entry
-    except Exception as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, (ValueError, OSError, KeyError)):
-            raise ModelFormatError(gguf_path, f"transformers could not dequantise it ({e}).",
-                                   "Use the default llama.cpp engine for this GGUF.") from e
-        raise
+    except (ValueError, OSError, KeyError) as e:
+        raise ModelFormatError(gguf_path, f"transformers could not dequantise it ({e}).",
+                               "Use the default llama.cpp engine for this GGUF.") from e
     return target
 
 
@@ -197,11 +189,10 @@ class TransformersEngine(ChatEngine):
         finally:
             cancel.event.set()  # harmless when finished; stops generation when abandoned
             worker.join()
+            new = result["ids"][0, stream.prompt_tokens:].tolist() if "ids" in result else []
+            ended = bool(new) and new[-1] in self.eos_token_ids
+            # counted even when closed early; the end-of-turn token is not part of the answer
+            stream.completion_tokens = len(new) - ended
         if "error" in result:
             raise result["error"]
-        new = result["ids"][0, stream.prompt_tokens:].tolist()
-        stream.completion_tokens = len(new)
-        ended = bool(new) and new[-1] in self.eos_token_ids
-        if ended:
-            stream.completion_tokens -= 1  # the end-of-turn token is not part of the answer
         stream.finish_reason = "stop" if ended or len(new) < params.max_tokens else "length"

@@ -9,6 +9,10 @@ matrix-matrix product, which is where the aggregate throughput comes from.
     engine = BatchedLlamaCppEngine(get_model("smollm2-135m-instruct"), slots=8)
     streams = [engine.chat(msgs, params) for msgs in conversations]   # thread-safe
 
+This is the one llama.cpp engine: `llmp serve` runs it with `--parallel` slots, `llmp chat` and
+everything else with one, so the REPL and the server format a chat with the same template and
+sample with the same chain, and the same greedy question gets the same answer.
+
 Waiting requests are admitted first come, first served; when the wait queue is full `chat`
 raises `QueueFullError` (the server answers 429). Closing a stream frees its slot at the next step.
 A finished slot keeps its KV cache: a new request goes to the free slot sharing the longest token
@@ -27,21 +31,12 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError, LlmpError, ModelFormatError
+from ..errors import ConfigError, ModelFormatError, QueueFullError
 from ..models.gguf import inspect_gguf
 from ..models.registry import ModelInfo
 from .cpu_backend import load_llama_cpp
 from .engine import ChatEngine, ChatStream, GenerationParams, Message
 from .llamacpp import quiet_stderr
-
-
-class QueueFullError(LlmpError):
-    def __init__(self, waiting: int):
-        self.waiting = waiting
-        super().__init__(
-            f"The server is busy: {waiting} requests are already waiting.",
-            "Retry in a moment, or start the server with a larger --queue / --parallel.",
-        )
 
 
 _DONE = object()
@@ -84,7 +79,7 @@ class BatchedLlamaCppEngine(ChatEngine):
     name = "llama.cpp"
 
     def __init__(self, model: ModelInfo, *, threads: int | None = None, context: int = 4096,
-                 slots: int = 8, queue_size: int = 64, batch_tokens: int = 512, gpu_layers: int = 0):
+                 slots: int = 1, queue_size: int = 64, batch_tokens: int = 512, gpu_layers: int = 0):
         super().__init__(model, threads=threads, context=context)
         llama_cpp = load_llama_cpp()
         from llama_cpp import _internals
@@ -158,13 +153,17 @@ class BatchedLlamaCppEngine(ChatEngine):
 
         def produce(stream: ChatStream) -> Iterator[str]:
             req = self._enqueue(tokens, params, stream, queue.SimpleQueue())
+            done = False
             try:
                 while (item := req.out.get()) is not _DONE:
                     if isinstance(item, BaseException):
                         raise item
                     yield item
+                done = True
             finally:
-                req.cancelled.set()  # a consumer that stops reading frees the slot
+                if not done:
+                    req.cancelled.set()  # a consumer that stops reading frees the slot
+                    _drain(req.out)  # and, once the scheduler let go of it, knows the token counts
 
         stream = ChatStream(produce)
 
@@ -183,7 +182,7 @@ class BatchedLlamaCppEngine(ChatEngine):
             finally:
                 req.cancelled.set()
 
-        stream.aiter = deltas
+        stream.async_source = deltas
         return stream
 
     def _enqueue(self, tokens: list[int], params: GenerationParams, stream: ChatStream, out
@@ -373,6 +372,15 @@ class BatchedLlamaCppEngine(ChatEngine):
             req.out.put(pending[:len(pending) - keep])
         req.held = pending[len(pending) - keep:]
         return False
+
+
+def _drain(out: queue.SimpleQueue, timeout: float = 10.0) -> None:
+    """Wait until the scheduler has finished a cancelled request (it puts _DONE last)."""
+    try:
+        while out.get(timeout=timeout) is not _DONE:
+            pass
+    except queue.Empty:
+        pass
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

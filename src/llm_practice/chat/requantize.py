@@ -12,6 +12,7 @@ import ctypes
 import os
 from pathlib import Path
 
+from ..atomic import atomic_path
 from ..errors import ModelFormatError
 from ..settings import get_settings
 
@@ -33,17 +34,14 @@ def requantized(path: Path, ftype: str, threads: int | None = None) -> Path:
               / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}-{ftype}.gguf")
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, FTYPES[ftype])
     params.allow_requantize = True
     params.nthread = threads or os.cpu_count() or 1
-    with quiet_stderr():
-        rc = llama_cpp.llama_model_quantize(str(path).encode(), str(tmp).encode(), ctypes.byref(params))
-    if rc != 0 or not tmp.is_file():
-        tmp.unlink(missing_ok=True)
-        raise ModelFormatError(path, f"llama.cpp could not re-encode this {summary.file_type} model "
-                               f"as {ftype.upper()} (status {rc}).", "Serve it without --serve-quant.")
-    os.replace(tmp, target)  # atomic: a crash never leaves a half-written model in the cache
+    with atomic_path(target) as tmp:  # a crash never leaves a half-written model in the cache
+        with quiet_stderr():
+            rc = llama_cpp.llama_model_quantize(str(path).encode(), str(tmp).encode(), ctypes.byref(params))
+        if rc != 0 or not tmp.stat().st_size:
+            raise ModelFormatError(path, f"llama.cpp could not re-encode this {summary.file_type} model "
+                                   f"as {ftype.upper()} (status {rc}).", "Serve it without --serve-quant.")
     return target

@@ -7,11 +7,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
+from ..atomic import atomic_write_json
 from ..errors import ChatFileError
 from .engine import ChatEngine, ChatStream, GenerationParams, Message
 
@@ -60,11 +58,7 @@ class ChatSession:
         path = Path(path).expanduser()
         data = {"model": self.engine.model.name, "messages": self.messages}
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, ensure_ascii=False, indent=2)
-            os.replace(tmp, path)
+            atomic_write_json(path, data, indent=2)
         except OSError as e:
             raise ChatFileError(path, f"cannot write the conversation ({e.strerror}).") from e
         return len(data["messages"])

@@ -16,11 +16,12 @@ Examples:
   llmp chat smollm2-135m-instruct --system "Answer in one sentence."
   llmp chat --once "Which city is the capital of France?" --temperature 0
   echo "Name three colours." | llmp chat --once - --json
+  llmp chat --base-url http://127.0.0.1:8000/v1 --once "Hi"   # any OpenAI-compatible server
 """
 
 
 @click.command(epilog=EXAMPLES)
-@click.argument("model", default=BUNDLED_NAME)
+@click.argument("model", required=False)
 @click.option("--once", "question", metavar="TEXT", help="Answer one question and exit ('-' reads stdin).")
 @click.option("--json", "as_json", is_flag=True, help="With --once: print a JSON object with the answer and usage.")
 @click.option("--system", help="System prompt.")
@@ -30,31 +31,51 @@ Examples:
 @click.option("--max-tokens", type=click.IntRange(min=1), default=512, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed for reproducible sampling.")
 @click.option("--engine", help="llama.cpp (default for GGUF) or transformers (default for HF folders).")
+@click.option("--base-url", metavar="URL",
+              help="Chat with a model on an OpenAI-compatible server (llmp serve, vLLM, Ollama, a cloud "
+                   "API), e.g. http://127.0.0.1:8000/v1; MODEL defaults to the first one it lists.")
+@click.option("--api-key", envvar="LLMP_API_KEY", help="Key for --base-url (also LLMP_API_KEY).")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads (default: all cores).")
 @click.option("--context", type=click.IntRange(min=64), default=4096, show_default=True,
               help="Context window in tokens.")
-def chat(model, question, as_json, system, temperature, top_p, max_tokens, seed, engine, threads,
-         context):
+def chat(model, question, as_json, system, temperature, top_p, max_tokens, seed, engine, base_url,
+         api_key, threads, context):
     """Chat with MODEL (default: the bundled smollm2-135m-instruct) in the terminal."""
-    from ..chat.engine import GenerationParams, load_engine
+    from ..chat.engine import GenerationParams
     from ..chat.session import ChatSession
     from ..errors import ConfigError
-    from ..i18n import t
-    from ..models.registry import get_model
 
     if as_json and question is None:
         raise ConfigError("--json", "only works with --once.", 'Use: llmp chat --once "question" --json')
-    info = get_model(model)
+    if base_url and engine not in (None, "openai"):
+        raise ConfigError("--engine", f"'{engine}' cannot be used with --base-url: the server runs the model.",
+                          "Drop --engine, or drop --base-url to run a local model.")
     params = GenerationParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
-    if question is None:
-        click.echo(t("chat_loading", model=info.name), err=True)
     started = time.perf_counter()
-    runner = load_engine(info, engine, threads=threads, context=context)
+    runner = (_remote(base_url, model, api_key) if base_url
+              else _local(model or BUNDLED_NAME, engine, threads, context, announce=question is None))
     session = ChatSession(runner, params, system=system)
     if question is not None:
         _answer_once(session, sys.stdin.read() if question == "-" else question, as_json, started)
     else:
         _repl(session)
+
+
+def _remote(base_url: str, model: str | None, api_key: str | None):
+    from ..chat.remote import connect
+
+    return connect(base_url, model, api_key)
+
+
+def _local(model: str, engine: str | None, threads: int | None, context: int, announce: bool):
+    from ..chat.engine import load_engine
+    from ..i18n import t
+    from ..models.registry import get_model
+
+    info = get_model(model)
+    if announce:
+        click.echo(t("chat_loading", model=info.name), err=True)
+    return load_engine(info, engine, threads=threads, context=context)
 
 
 def _answer_once(session, question: str, as_json: bool, started: float) -> None:

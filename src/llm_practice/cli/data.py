@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
-STAGE_CHOICE = click.Choice(["pt", "sft", "rm", "dpo", "kto", "grpo", "ppo"])
+from ..workflow import STAGES
+
+STAGE_CHOICE = click.Choice(STAGES)
 
 
 @click.group()
@@ -228,6 +230,7 @@ def prepare_pt_cmd(inputs, out, min_chars, max_chars, max_symbol_ratio, max_repe
 
     from ..data.prepare import PrepareConfig, prepare_pretraining, report_path
     from ..errors import ConfigError
+    from ..validation import config_error
 
     options = dict(min_chars=min_chars, max_chars=max_chars, max_symbol_ratio=max_symbol_ratio,
                    max_repetition=max_repetition, near_dup_threshold=near_dup_threshold,
@@ -237,9 +240,7 @@ def prepare_pt_cmd(inputs, out, min_chars, max_chars, max_symbol_ratio, max_repe
     try:
         config = PrepareConfig(**options)
     except ValidationError as e:
-        err = e.errors()[0]
-        flag = "--" + str(err["loc"][0]).replace("_", "-")
-        raise ConfigError(flag, err["msg"]) from None
+        raise config_error(e) from None
     if mix_ratio > 0 and not mix:
         raise ConfigError("--mix-ratio", "needs a general corpus", "Add --mix FILE.")
     report = prepare_pretraining(list(inputs), out, config, removed)

@@ -7,6 +7,8 @@ import threading
 
 import click
 
+from ..workflow import SOURCES
+
 
 class RichProgress:
     """Per-file and total bars (speed, ETA) for the library's progress callbacks."""
@@ -44,7 +46,7 @@ def _mib(n: int | None) -> str:
 @click.command(epilog="Example: llmp download Qwen/Qwen2.5-0.5B-Instruct-GGUF qwen2.5-0.5b-instruct-q4_k_m.gguf --mirror hf-mirror")
 @click.argument("repo")
 @click.argument("files", nargs=-1)
-@click.option("--source", type=click.Choice(["hf", "modelscope", "openxlab"]), default="hf", show_default=True,
+@click.option("--source", type=click.Choice(SOURCES), default="hf", show_default=True,
               help="Which hub to download from.")
 @click.option("--revision", default="main", show_default=True, help="Branch, tag or commit.")
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files matching GLOB (repeatable).")
@@ -70,8 +72,8 @@ def download(repo, files, source, revision, include, exclude, local_dir, endpoin
     from pydantic import ValidationError
     from rich.console import Console
 
-    from ..errors import ConfigError
     from ..hub import DownloadRequest, download_model
+    from ..validation import config_error
 
     try:
         request = DownloadRequest(
@@ -80,9 +82,8 @@ def download(repo, files, source, revision, include, exclude, local_dir, endpoin
             dry_run=dry_run, max_workers=max_workers,
         )
     except ValidationError as e:
-        err = e.errors()[0]
-        field = {"repo_id": "REPO"}.get(str(err["loc"][0]), "--" + str(err["loc"][0]).replace("_", "-"))
-        raise ConfigError(field, err["msg"], "REPO looks like OWNER/NAME, e.g. Qwen/Qwen2.5-0.5B-Instruct.") from None
+        raise config_error(e, rename={"repo_id": "REPO"},
+                           hint="REPO looks like OWNER/NAME, e.g. Qwen/Qwen2.5-0.5B-Instruct.") from None
 
     chatty = not (quiet or as_json)
     console = Console(stderr=True, quiet=not chatty)

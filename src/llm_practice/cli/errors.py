@@ -1,4 +1,4 @@
-"""One table that turns exceptions into CLI messages and exit codes.
+"""How the CLI shows an exception: its message, hint and the exit code its class declares.
 
 A user mistake (`LlmpError`) prints its message and hint, never a traceback; `LLMP_DEBUG=1`
 shows the traceback as well. Anything else is a bug and keeps its traceback.
@@ -12,56 +12,14 @@ from contextlib import contextmanager
 
 import click
 
-from ..errors import (
-    EndpointError,
-    PromptFileError,
-    PromptNotFoundError,
-    PromptVariableError,
-    ConfigError,
-    DatasetFormatError,
-    DownloadError,
-    DownloadInterruptedError,
-    EngineMissingError,
-    HubAuthError,
-    HubUnreachableError,
-    IntegrityError,
-    RepoNotFoundError,
-    RevisionNotFoundError,
-    EngineUnsupportedError,
-    LlmpError,
-    ModelExistsError,
-    ModelFormatError,
-    ModelNotFoundError,
-)
+from ..errors import LlmpError
 from ..i18n import t
 from ..settings import get_settings
 
-# exception class -> exit code (the first matching row wins; LlmpError is the fallback)
-EXIT_CODES: list[tuple[type[LlmpError], int]] = [
-    (ConfigError, 2),
-    (ModelNotFoundError, 3),
-    (ModelExistsError, 3),
-    (ModelFormatError, 4),
-    (DatasetFormatError, 4),
-    (EngineMissingError, 5),
-    (EngineUnsupportedError, 5),
-    (RepoNotFoundError, 3),
-    (RevisionNotFoundError, 3),
-    (HubAuthError, 6),
-    (HubUnreachableError, 7),
-    (DownloadError, 8),
-    (IntegrityError, 8),
-    (DownloadInterruptedError, 130),
-    (PromptFileError, 2),
-    (PromptVariableError, 2),
-    (PromptNotFoundError, 3),
-    (EndpointError, 7),
-    (LlmpError, 1),
-]
-
 
 def exit_code_for(error: LlmpError) -> int:
-    return next(code for cls, code in EXIT_CODES if isinstance(error, cls))
+    """Each error class declares its own exit code (see `errors.py`)."""
+    return error.exit_code
 
 
 def render_error(error: LlmpError) -> str:

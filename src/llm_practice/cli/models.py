@@ -6,6 +6,8 @@ import json
 
 import click
 
+from ..workflow import SOURCES
+
 
 @click.group()
 def models() -> None:
@@ -103,7 +105,7 @@ def verify_cmd(name: str, as_json: bool) -> None:
 
 @models.command("catalog")
 @click.option("--fits", is_flag=True, help="Mark what this machine can chat with, LoRA-tune and fully tune.")
-@click.option("--source", type=click.Choice(["hf", "modelscope", "openxlab"]),
+@click.option("--source", type=click.Choice(SOURCES),
               help="Only models on this hub, showing their id there.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def catalog_cmd(fits: bool, source: str | None, as_json: bool) -> None:

@@ -205,7 +205,8 @@ def compare_cmd(variants, inputs_path, model, base_url, api_key, engine, judge_m
     from ..prompts.backends import make_backend
     from ..prompts.compare import CompareConfig, compare_prompts, load_cases
     from ..prompts.library import find_prompt
-    from ..prompts.report import atomic_write, write_csv, write_html
+    from ..atomic import atomic_write
+    from ..prompts.report import write_csv, write_html
 
     named = {}
     for item in variants:

@@ -41,7 +41,8 @@ def serve(models, host, port, api_key, engine, parallel, queue_size, context, se
     """Serve MODELS (default: the bundled smollm2-135m-instruct) over an OpenAI-compatible API,
     with a web UI at / (中文 / English)."""
     from ..models.bundled import BUNDLED_NAME
-    from ..serve.app import ServeConfig, create_app
+    from ..serve.app import create_app
+    from ..serve.config import ServeConfig
 
     config = ServeConfig(
         models=list(models) or [BUNDLED_NAME], host=host, port=port, api_key=api_key or None,

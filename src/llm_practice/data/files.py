@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..atomic import atomic_path
 from ..errors import DatasetFormatError, EngineMissingError
 
 CHUNK = 1 << 20
@@ -243,19 +241,6 @@ READERS = {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "txt": _r
 
 # ---- writers -------------------------------------------------------------------------------
 
-@contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temporary path next to `path`; on success it replaces `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _flat(obj: Any) -> dict:

@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ConfigError
 from . import clean
-from .files import atomic_path, write_records
+from ..atomic import atomic_path
+from .files import write_records
 from .validate import iter_canonical
 
 BATCH = 256

@@ -71,10 +71,7 @@ def load_tokenizer(name: str) -> Callable[[str], int]:
 
 def _gguf_tokenizer(auto, gguf: Path):
     """Read only the tokenizer out of a GGUF file (no weights), cached as a tokenizer folder."""
-    import os
-    import shutil
-    import tempfile
-
+    from ..atomic import atomic_path
     from ..settings import get_settings
 
     stat = gguf.stat()
@@ -82,13 +79,8 @@ def _gguf_tokenizer(auto, gguf: Path):
     if (cached / "tokenizer_config.json").is_file():
         return auto.from_pretrained(str(cached))
     tokenizer = auto.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=cached.parent))
-    tokenizer.save_pretrained(str(tmp))
-    try:
-        os.replace(tmp, cached)
-    except OSError:  # another process cached it first
-        shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_path(cached, folder=True) as tmp:  # another process may cache it first: fine
+        tokenizer.save_pretrained(str(tmp))
     return tokenizer
 
 
@@ -115,7 +107,7 @@ def plot_histogram(stats: DatasetStats, out: str | Path) -> Path:
     except ImportError as e:
         raise EngineMissingError("matplotlib", "pip install 'llm-practice[data]'",
                                  "needed for the histogram") from e
-    from .files import atomic_path
+    from ..atomic import atomic_path
 
     out = Path(out)
     fig, ax = plt.subplots(figsize=(7, 4))

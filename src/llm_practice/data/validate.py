@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import ConfigError, DatasetFormatError
+from ..workflow import STAGES
 from .files import ParseFailure, read_records
 from .formats import REGISTRY, DatasetFormat, describe_shape, detect_format, get_format
 from .records import FieldProblem, Record
@@ -36,7 +37,6 @@ STAGE_KINDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "ppo": (("prompt", "text"), "RL needs prompts only",
             "Keep only the prompts: `llmp data convert IN OUT --to prompt`."),
 }
-STAGES = tuple(STAGE_KINDS)
 
 
 @dataclass

@@ -21,17 +21,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ConfigError, DiskFullError, DownloadInterruptedError, IntegrityError
 from ..models.registry import ModelInfo, get_model, model_dir, write_manifest
+from ..workflow import Source
 from .files import RemoteFile, RepoListing, check_path, safe_target, select_files
 from .transfer import PARTIAL_DIR, FileResult, Fetcher, Interrupted, NullProgress, Progress, local_state
 
 FILES_RECORD = "llmp-files.json"
-Source = Literal["hf", "modelscope", "openxlab"]
 
 
 class DownloadRequest(BaseModel):

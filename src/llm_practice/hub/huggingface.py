@@ -9,16 +9,10 @@ every file.
 
 from __future__ import annotations
 
-from ..errors import (
-    ConfigError,
-    EngineMissingError,
-    HubAuthError,
-    HubUnreachableError,
-    RepoNotFoundError,
-    RevisionNotFoundError,
-)
+from ..errors import ConfigError, EngineMissingError, HubUnreachableError
 from ..settings import get_settings
 from .files import RemoteFile, RepoListing
+from .hf_errors import hub_error
 
 MIRRORS: dict[str, str] = {
     "hf-mirror": "https://hf-mirror.com",
@@ -57,13 +51,7 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 def list_hf(repo_id: str, revision: str, token: str | None, endpoints: list[str]) -> RepoListing:
     try:
         from huggingface_hub import HfApi, hf_hub_url
-        from huggingface_hub.errors import (
-            GatedRepoError,
-            HfHubHTTPError,
-            OfflineModeIsEnabled,
-            RepositoryNotFoundError,
-        )
-        from huggingface_hub.errors import RevisionNotFoundError as HfRevisionNotFound
+        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
         from huggingface_hub.utils import build_hf_headers
     except ImportError as e:
         raise EngineMissingError("huggingface_hub", "pip install 'llm-practice[hub]'", str(e)) from e
@@ -74,20 +62,11 @@ def list_hf(repo_id: str, revision: str, token: str | None, endpoints: list[str]
         api = HfApi(endpoint=endpoint, token=token)
         try:
             info = api.model_info(repo_id, revision=revision, files_metadata=True)
-        except OfflineModeIsEnabled as e:
-            raise HubUnreachableError(repo_id, [endpoint], "HF_HUB_OFFLINE=1 is set; unset it to download.") from e
-        except GatedRepoError as e:
-            raise HubAuthError(repo_id, "the repository is gated.") from e
-        except RepositoryNotFoundError as e:
-            raise RepoNotFoundError(repo_id, "hf", endpoint) from e
-        except HfRevisionNotFound as e:
-            raise RevisionNotFoundError(repo_id, revision) from e
-        except HfHubHTTPError as e:
-            status = e.response.status_code if e.response is not None else None
-            if status in (401, 403):
-                raise HubAuthError(repo_id, f"HTTP {status} from {endpoint}.") from e
-            if status is not None and status < 500:
-                raise
+        except (OfflineModeIsEnabled, HfHubHTTPError) as e:
+            final = hub_error(e, repo_id, endpoint, revision)
+            if final is not None:
+                raise final from e
+            status = e.response.status_code if getattr(e, "response", None) is not None else None
             problems.append(f"{endpoint} answered HTTP {status}")
             continue
         except transport as e:

@@ -12,13 +12,13 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable, Literal
 
+from ..atomic import atomic_write_json
 from ..errors import ConfigError, ModelExistsError, ModelFormatError, ModelNotFoundError
 from ..settings import get_settings
 
@@ -26,17 +26,20 @@ MANIFEST = "llmp-model.json"
 ENTRY_POINT_GROUP = "llm_practice.models"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 
-ModelFormat = Literal["gguf", "hf"]
+ModelFormat = Literal["gguf", "hf", "remote"]
+ModelKind = Literal["chat", "base", "embedding"]
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
     path: Path  # a .gguf file, or a Hugging Face model folder
-    format: ModelFormat
+    format: ModelFormat  # "remote": a model behind an OpenAI-compatible server at `url`
     source: str  # "bundled", "import", "hf:REPO", ...
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
+    kind: ModelKind = "chat"  # chat (instruct), base (continues text), embedding (vectors)
+    url: str | None = None  # base URL of an OpenAI-compatible API, for format "remote"
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -104,6 +107,11 @@ def detect_format(path: Path) -> ModelFormat:
     raise ModelFormatError(path, "no such file or folder.", "Check the path and try again.")
 
 
+def remote_model(base_url: str, name: str) -> ModelInfo:
+    """A model served by an OpenAI-compatible API (llmp serve, vLLM, Ollama, a cloud API)."""
+    return ModelInfo(name=name, path=Path("."), format="remote", source=f"openai:{base_url}", url=base_url)
+
+
 def import_model(path: str | Path, name: str | None = None, description: str = "") -> ModelInfo:
     """Register a local GGUF file or HF folder under `name` (default: derived from the path).
 
@@ -128,15 +136,8 @@ def import_model(path: str | Path, name: str | None = None, description: str = "
 
 def write_manifest(info: ModelInfo) -> Path:
     """Write the manifest atomically so a crash never leaves a half-written registration."""
-    folder = model_dir(info.name)
-    folder.mkdir(parents=True, exist_ok=True)
     data = info.to_json() | {"registered_at": datetime.now(timezone.utc).isoformat()}
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".manifest-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-    target = folder / MANIFEST
-    os.replace(tmp, target)
-    return target
+    return atomic_write_json(model_dir(info.name) / MANIFEST, data, indent=2)
 
 
 def remove_model(name: str) -> ModelInfo:
@@ -167,6 +168,7 @@ def register_local_models(register: Register) -> None:
                     source=data.get("source", "import"),
                     description=data.get("description", ""),
                     aliases=tuple(data.get("aliases", ())),
+                    kind=data.get("kind", "chat"),
                 )
             )
         except (ValueError, KeyError, TypeError):

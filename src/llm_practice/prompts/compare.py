@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -24,6 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..atomic import atomic_write_json
 from ..chat.engine import GenerationParams
 from ..errors import PromptFileError
 from ..settings import get_settings
@@ -211,12 +210,7 @@ class ResultCache:
     def put(self, key: str, completion: Completion) -> None:
         if not self.enabled:
             return
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(asdict(completion), f, ensure_ascii=False)
-        os.replace(tmp, target)
+        atomic_write_json(self._path(key), asdict(completion))
 
 
 def _complete(backend: Backend, cache: ResultCache, messages: list[dict], params: GenerationParams

@@ -9,24 +9,15 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
-import tempfile
 from pathlib import Path
 
+from ..atomic import atomic_write
 from .compare import CompareReport
 from .lint import RULES_VERSION, LintReport
 
 MARK = {True: "✓", False: "✗", None: "–"}
 
 
-def atomic_write(path: str | Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
 
 
 def lint_text_report(report: LintReport) -> str:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError, LlmpError
+from ..workflow import SOURCE_LABELS, SOURCES
 
 GB = 1e9
 
@@ -62,7 +63,7 @@ ESTIMATE_HEADERS = ["precision", "weights", "KV cache", "activations", "gradient
 FIT_CHOICES = [("show all", ""), ("for chat", "chat"), ("for LoRA", "lora"), ("for full fine-tuning", "full")]
 MODE_CHOICES = [("inference (chat)", "infer"), ("LoRA", "lora"), ("QLoRA", "qlora"),
                 ("freeze (last 2 blocks)", "freeze"), ("full fine-tuning", "full")]
-SOURCE_CHOICES = [("Hugging Face", "hf"), ("ModelScope", "modelscope"), ("OpenXLab", "openxlab")]
+SOURCE_CHOICES = [(SOURCE_LABELS[s], s) for s in SOURCES]
 
 
 def _error_markdown(e: LlmpError) -> str:
@@ -321,78 +322,110 @@ def download_steps(request, poll: float = 0.25):
 
 # -- the tab ----------------------------------------------------------------------------------
 
-def models_tab(gr, served: dict) -> dict:
+def models_tab(gr, ctx) -> dict:
+    from types import SimpleNamespace
+
+    ui = SimpleNamespace()
+    with gr.Tab(TEXTS["tab"]["en"], elem_id="tab-models") as ui.tab:
+        with gr.Tabs():
+            _local_layout(gr, ui, ctx.served)
+            _catalog_layout(gr, ui)
+            _estimate_layout(gr, ui, ctx.served)
+            _download_layout(gr, ui)
+    _wire_local_and_catalog(gr, ui, ctx.served)
+    _wire_estimate_and_download(gr, ui, ctx.served)
+    keys = {"tab": "tab", "local_tab": "local", "catalog_tab": "catalog", "estimate_tab": "estimate",
+            "download_tab": "download", "local_table": "local_table", "refresh": "refresh",
+            "pick": "remove_pick", "remove_button": "remove", "only_fitting": "fits", "source": "source",
+            "catalog_table": "catalog_table", "model": "model", "params": "params", "context": "context",
+            "mode": "mode", "dtype": "dtype", "checkpointing": "checkpointing",
+            "run_estimate": "run_estimate", "estimate_table": "estimate_table", "repo": "repo",
+            "hub": "source", "endpoint": "endpoint", "mirror": "mirror", "include": "include",
+            "run_download": "run_download"}
+    return {getattr(ui, attr): TEXTS[key] for attr, key in keys.items()}
+
+
+def _local_view(gr, served: dict):
+    names = removable(served)
+    return local_rows(served), gr.update(choices=names, value=names[0] if names else None)
+
+
+def _local_layout(gr, ui, served: dict) -> None:
+    with gr.Tab(TEXTS["local"]["en"], elem_id="models-local") as ui.local_tab:
+        ui.local_table = gr.Dataframe(value=local_rows(served), headers=LOCAL_HEADERS,
+                                      label=TEXTS["local_table"]["en"], interactive=False,
+                                      elem_id="local-models", wrap=True,
+                                      column_widths=["20%", "8%", "17%", "10%", "8%", "37%"])
+        with gr.Row():
+            ui.refresh = gr.Button(TEXTS["refresh"]["en"], elem_id="local-refresh", scale=1)
+            names = removable(served)
+            ui.pick = gr.Dropdown(names, value=names[0] if names else None, scale=3,
+                                  label=TEXTS["remove_pick"]["en"], elem_id="remove-pick")
+            ui.remove_button = gr.Button(TEXTS["remove"]["en"], variant="stop", elem_id="remove", scale=1)
+        ui.local_status = gr.Markdown(elem_id="local-status")
+
+
+def _catalog_layout(gr, ui) -> None:
+    headers, rows, note = catalog_rows(None, None)
+    with gr.Tab(TEXTS["catalog"]["en"], elem_id="models-catalog") as ui.catalog_tab:
+        with gr.Row():
+            ui.only_fitting = gr.Radio(FIT_CHOICES, value="", label=TEXTS["fits"]["en"], elem_id="catalog-fits")
+            ui.source = gr.Dropdown([("all hubs", ""), *SOURCE_CHOICES], value="",
+                                    label=TEXTS["source"]["en"], elem_id="catalog-source")
+        ui.catalog_table = gr.Dataframe(value=rows, headers=headers, interactive=False, wrap=True,
+                                        max_height=1400,  # the whole catalog, no inner scrolling
+                                        label=TEXTS["catalog_table"]["en"], elem_id="catalog-table")
+        ui.catalog_note = gr.Markdown(note, elem_id="catalog-note")
+
+
+def _estimate_layout(gr, ui, served: dict) -> None:
     from ..models.bundled import BUNDLED_NAME
 
-    def local_view():
-        names = removable(served)
-        return local_rows(served), gr.update(choices=names, value=names[0] if names else None)
+    with gr.Tab(TEXTS["estimate"]["en"], elem_id="models-estimate") as ui.estimate_tab:
+        with gr.Row():
+            ui.model = gr.Textbox(next(iter(served), BUNDLED_NAME), label=TEXTS["model"]["en"],
+                                  elem_id="estimate-model", scale=3)
+            ui.params = gr.Textbox("", label=TEXTS["params"]["en"], elem_id="estimate-params", scale=1)
+        with gr.Row():
+            ui.context = gr.Number(2048, precision=0, minimum=1, label=TEXTS["context"]["en"],
+                                   elem_id="estimate-context")
+            ui.mode = gr.Dropdown(MODE_CHOICES, value="infer", label=TEXTS["mode"]["en"], elem_id="estimate-mode")
+            ui.dtype = gr.Dropdown(_dtype_choices(), value="", label=TEXTS["dtype"]["en"],
+                                   elem_id="estimate-dtype")
+            ui.checkpointing = gr.Checkbox(False, label=TEXTS["checkpointing"]["en"])
+        ui.run_estimate = gr.Button(TEXTS["run_estimate"]["en"], variant="primary", elem_id="estimate-run")
+        ui.summary = gr.Markdown(elem_id="estimate-summary")
+        ui.estimate_table = gr.Dataframe(headers=ESTIMATE_HEADERS, interactive=False,
+                                         label=TEXTS["estimate_table"]["en"], elem_id="estimate-table")
 
-    default_model = next(iter(served), BUNDLED_NAME)
-    headers, rows, note = catalog_rows(None, None)
 
-    with gr.Tab(TEXTS["tab"]["en"], elem_id="tab-models") as tab:
-        with gr.Tabs():
-            with gr.Tab(TEXTS["local"]["en"], elem_id="models-local") as local_tab:
-                local_table = gr.Dataframe(value=local_rows(served), headers=LOCAL_HEADERS,
-                                           label=TEXTS["local_table"]["en"], interactive=False,
-                                           elem_id="local-models", wrap=True,
-                                           column_widths=["20%", "8%", "17%", "10%", "8%", "37%"])
-                with gr.Row():
-                    refresh = gr.Button(TEXTS["refresh"]["en"], elem_id="local-refresh", scale=1)
-                    names = removable(served)
-                    pick = gr.Dropdown(names, value=names[0] if names else None, scale=3,
-                                       label=TEXTS["remove_pick"]["en"], elem_id="remove-pick")
-                    remove_button = gr.Button(TEXTS["remove"]["en"], variant="stop", elem_id="remove", scale=1)
-                local_status = gr.Markdown(elem_id="local-status")
-            with gr.Tab(TEXTS["catalog"]["en"], elem_id="models-catalog") as catalog_tab:
-                with gr.Row():
-                    only_fitting = gr.Radio(FIT_CHOICES, value="", label=TEXTS["fits"]["en"], elem_id="catalog-fits")
-                    source = gr.Dropdown([("all hubs", ""), *SOURCE_CHOICES], value="",
-                                         label=TEXTS["source"]["en"], elem_id="catalog-source")
-                catalog_table = gr.Dataframe(value=rows, headers=headers, interactive=False, wrap=True,
-                                             max_height=1400,  # the whole catalog, no inner scrolling
-                                             label=TEXTS["catalog_table"]["en"], elem_id="catalog-table")
-                catalog_note = gr.Markdown(note, elem_id="catalog-note")
-            with gr.Tab(TEXTS["estimate"]["en"], elem_id="models-estimate") as estimate_tab:
-                with gr.Row():
-                    model = gr.Textbox(default_model, label=TEXTS["model"]["en"], elem_id="estimate-model", scale=3)
-                    params = gr.Textbox("", label=TEXTS["params"]["en"], elem_id="estimate-params", scale=1)
-                with gr.Row():
-                    context = gr.Number(2048, precision=0, minimum=1, label=TEXTS["context"]["en"],
-                                        elem_id="estimate-context")
-                    mode = gr.Dropdown(MODE_CHOICES, value="infer", label=TEXTS["mode"]["en"], elem_id="estimate-mode")
-                    dtype = gr.Dropdown(_dtype_choices(), value="", label=TEXTS["dtype"]["en"],
-                                        elem_id="estimate-dtype")
-                    checkpointing = gr.Checkbox(False, label=TEXTS["checkpointing"]["en"])
-                run_estimate = gr.Button(TEXTS["run_estimate"]["en"], variant="primary", elem_id="estimate-run")
-                summary = gr.Markdown(elem_id="estimate-summary")
-                estimate_table = gr.Dataframe(headers=ESTIMATE_HEADERS, interactive=False,
-                                              label=TEXTS["estimate_table"]["en"], elem_id="estimate-table")
-            with gr.Tab(TEXTS["download"]["en"], elem_id="models-download") as download_tab:
-                with gr.Row():
-                    repo = gr.Textbox(label=TEXTS["repo"]["en"], elem_id="download-repo", scale=3,
-                                      placeholder="Qwen/Qwen2.5-0.5B-Instruct")
-                    hub = gr.Dropdown(SOURCE_CHOICES, value="hf", label=TEXTS["source"]["en"],
-                                      elem_id="download-source", scale=1)
-                with gr.Row():
-                    endpoint = gr.Textbox(label=TEXTS["endpoint"]["en"], elem_id="download-endpoint", scale=2,
-                                          placeholder="https://hf-mirror.com")
-                    mirror = gr.Dropdown([("none", ""), ("hf-mirror.com", "hf-mirror")], value="",
-                                         label=TEXTS["mirror"]["en"], elem_id="download-mirror", scale=1)
-                    include = gr.Textbox(label=TEXTS["include"]["en"], elem_id="download-include", scale=2)
-                run_download = gr.Button(TEXTS["run_download"]["en"], variant="primary", elem_id="download-run")
-                progress = gr.HTML(elem_id="download-progress", label=TEXTS["progress"]["en"])
+def _download_layout(gr, ui) -> None:
+    with gr.Tab(TEXTS["download"]["en"], elem_id="models-download") as ui.download_tab:
+        with gr.Row():
+            ui.repo = gr.Textbox(label=TEXTS["repo"]["en"], elem_id="download-repo", scale=3,
+                                 placeholder="Qwen/Qwen2.5-0.5B-Instruct")
+            ui.hub = gr.Dropdown(SOURCE_CHOICES, value="hf", label=TEXTS["source"]["en"],
+                                 elem_id="download-source", scale=1)
+        with gr.Row():
+            ui.endpoint = gr.Textbox(label=TEXTS["endpoint"]["en"], elem_id="download-endpoint", scale=2,
+                                     placeholder="https://hf-mirror.com")
+            ui.mirror = gr.Dropdown([("none", ""), ("hf-mirror.com", "hf-mirror")], value="",
+                                    label=TEXTS["mirror"]["en"], elem_id="download-mirror", scale=1)
+            ui.include = gr.Textbox(label=TEXTS["include"]["en"], elem_id="download-include", scale=2)
+        ui.run_download = gr.Button(TEXTS["run_download"]["en"], variant="primary", elem_id="download-run")
+        ui.progress = gr.HTML(elem_id="download-progress", label=TEXTS["progress"]["en"])
 
+
+def _wire_local_and_catalog(gr, ui, served: dict) -> None:
     def on_refresh():
-        return (*local_view(), "")
+        return (*_local_view(gr, served), "")
 
     def on_remove(name):
         try:
             message = remove(name, served)
         except LlmpError as e:
             message = _error_markdown(e)
-        return (*local_view(), message)
+        return (*_local_view(gr, served), message)
 
     def on_catalog(fit, hub_source):
         table_headers, table_rows, text = catalog_rows(fit or None, hub_source)
@@ -408,6 +441,14 @@ def models_tab(gr, served: dict) -> dict:
     # annotations` turns into a string it cannot resolve; give it the class itself.
     on_pick.__annotations__["evt"] = gr.SelectData
 
+    ui.refresh.click(on_refresh, None, [ui.local_table, ui.pick, ui.local_status])
+    ui.remove_button.click(on_remove, ui.pick, [ui.local_table, ui.pick, ui.local_status])
+    ui.only_fitting.change(on_catalog, [ui.only_fitting, ui.source], [ui.catalog_table, ui.catalog_note])
+    ui.source.change(on_catalog, [ui.only_fitting, ui.source], [ui.catalog_table, ui.catalog_note])
+    ui.catalog_table.select(on_pick, ui.source, [ui.model, ui.repo])
+
+
+def _wire_estimate_and_download(gr, ui, served: dict) -> None:
     def on_estimate(*values):
         try:
             return estimate(*values)
@@ -426,28 +467,14 @@ def models_tab(gr, served: dict) -> dict:
             if state == "running":
                 yield page, gr.skip(), gr.skip()
             else:
-                yield (page, *local_view())
+                yield (page, *_local_view(gr, served))
 
-    refresh.click(on_refresh, None, [local_table, pick, local_status])
-    remove_button.click(on_remove, pick, [local_table, pick, local_status])
-    only_fitting.change(on_catalog, [only_fitting, source], [catalog_table, catalog_note])
-    source.change(on_catalog, [only_fitting, source], [catalog_table, catalog_note])
-    catalog_table.select(on_pick, source, [model, repo])
-    estimate_inputs = [model, params, context, mode, dtype, checkpointing]
-    run_estimate.click(on_estimate, estimate_inputs, [summary, estimate_table])
-    model.submit(on_estimate, estimate_inputs, [summary, estimate_table])
+    estimate_inputs = [ui.model, ui.params, ui.context, ui.mode, ui.dtype, ui.checkpointing]
+    ui.run_estimate.click(on_estimate, estimate_inputs, [ui.summary, ui.estimate_table])
+    ui.model.submit(on_estimate, estimate_inputs, [ui.summary, ui.estimate_table])
     # The page's own bar is the progress; Gradio's spinner over the outputs would hide it.
-    run_download.click(on_download, [repo, hub, endpoint, mirror, include], [progress, local_table, pick],
-                       show_progress="hidden")
-
-    keys = {tab: "tab", local_tab: "local", catalog_tab: "catalog", estimate_tab: "estimate",
-            download_tab: "download", local_table: "local_table", refresh: "refresh", pick: "remove_pick",
-            remove_button: "remove", only_fitting: "fits", source: "source", catalog_table: "catalog_table",
-            model: "model", params: "params", context: "context", mode: "mode", dtype: "dtype",
-            checkpointing: "checkpointing", run_estimate: "run_estimate", estimate_table: "estimate_table",
-            repo: "repo", hub: "source", endpoint: "endpoint", mirror: "mirror", include: "include",
-            run_download: "run_download"}
-    return {comp: TEXTS[key] for comp, key in keys.items()}
+    ui.run_download.click(on_download, [ui.repo, ui.hub, ui.endpoint, ui.mirror, ui.include],
+                          [ui.progress, ui.local_table, ui.pick], show_progress="hidden")
 
 
 def _dtype_choices() -> list[tuple[str, str]]:

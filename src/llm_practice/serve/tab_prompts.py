@@ -9,8 +9,9 @@ labels, extra inputs) is kept from the template and still rendered.
 Variables: the "Input" box fills the template's input variable (`{text}` in a blank form);
 every other `{name}` takes its value from the "Variables" box (`name = value` per line). The
 two compare variants are snapshots of the rendered prompt with the input left as a placeholder,
-so "Compare" runs both on the same, current input. Generation goes through each served model's
-gate, exactly like the chat tab, and streams into the answer boxes.
+so "Compare" runs both on the same, current input. Generation goes through the server's generation
+service (its token limit, queue, deadline and metrics), like the chat tab and the API, and
+streams into the answer boxes.
 """
 
 from __future__ import annotations
@@ -256,86 +257,108 @@ def load_template(name: str, lang: str) -> tuple[dict, list]:
                     spec.delimiter, spec.output.format, length, variables]
 
 
-def _params(temperature, max_tokens):
-    from ..chat.engine import GenerationParams
-
-    return GenerationParams(temperature=float(temperature), max_tokens=int(max_tokens), seed=0)
-
-
-async def _stream(target, messages, params):
-    from .app import _iterate
-
-    async with target.gate.slot():
-        async for delta in _iterate(target.engine.chat(messages, params)):
-            yield delta
+def _stream(ctx, model_name: str, messages: list[dict], temperature, max_tokens):
+    """One answer through the server's generation service (its limits, queue and metrics)."""
+    return ctx.generation.chat(model_name, messages, "ui/prompt-lab", temperature=float(temperature),
+                               max_tokens=int(max_tokens), seed=0)
 
 
 def _problem(e: Exception) -> str:
     return f"[{getattr(e, 'message', None) or e}]"
 
 
-def prompt_lab_tab(gr, served: dict) -> dict:
+# component attribute -> LABELS key, for the language switch
+LABEL_KEYS = {"tab": "tab", "template": "template", "lang": "lang", "role": "role", "task": "task",
+              "context": "context", "audience": "audience", "tone": "tone", "steps": "steps",
+              "constraints": "constraints", "examples": "examples", "input_text": "input",
+              "delimiter": "delimiter", "out_format": "format", "length": "length",
+              "variables": "variables", "preview": "preview", "lint_head": "lint_head", "model": "model",
+              "temperature": "temperature", "max_tokens": "max_tokens", "run": "run", "answer": "answer",
+              "compare_head": "compare_head", "set_a": "set_a", "set_b": "set_b",
+              "variant_a": "variant_a", "variant_b": "variant_b", "compare": "compare",
+              "answer_a": "answer_a", "answer_b": "answer_b"}
+
+
+def prompt_lab_tab(gr, ctx) -> dict:
+    from types import SimpleNamespace
+
     from ..prompts.library import template_names
 
-    names = list(served)
     L = {key: texts["en"] for key, texts in LABELS.items()}
-    with gr.Tab(L["tab"], elem_id="pl-tab") as tab:
+    ui = SimpleNamespace()
+    with gr.Tab(L["tab"], elem_id="pl-tab") as ui.tab:
         # Not a gr.State: any State makes Gradio hold a heartbeat stream open for the whole session.
-        extras = gr.Textbox(json.dumps(EMPTY_EXTRAS), visible=False, elem_id="pl-extras")
+        ui.extras = gr.Textbox(json.dumps(EMPTY_EXTRAS), visible=False, elem_id="pl-extras")
         with gr.Row():
-            template = gr.Dropdown([BLANK, *template_names()], value=BLANK, label=L["template"],
-                                   elem_id="pl-template", scale=3)
-            lang = gr.Radio(["en", "zh"], value="en", label=L["lang"], elem_id="pl-lang", scale=1)
+            ui.template = gr.Dropdown([BLANK, *template_names()], value=BLANK, label=L["template"],
+                                      elem_id="pl-template", scale=3)
+            ui.lang = gr.Radio(["en", "zh"], value="en", label=L["lang"], elem_id="pl-lang", scale=1)
         with gr.Row():
             with gr.Column(scale=1):
-                role = gr.Textbox(label=L["role"], placeholder=LABELS["role"]["placeholder"]["en"],
-                                  lines=1, elem_id="pl-role")
-                task = gr.Textbox(label=L["task"], placeholder=LABELS["task"]["placeholder"]["en"],
-                                  lines=2, elem_id="pl-task")
-                context = gr.Textbox(label=L["context"], lines=2, elem_id="pl-context")
-                with gr.Row():
-                    audience = gr.Textbox(label=L["audience"], lines=1, elem_id="pl-audience")
-                    tone = gr.Textbox(label=L["tone"], lines=1, elem_id="pl-tone")
-                steps = gr.Textbox(label=L["steps"], lines=3, elem_id="pl-steps")
-                constraints = gr.Textbox(label=L["constraints"], lines=2, elem_id="pl-constraints")
-                examples = gr.Textbox(label=L["examples"], lines=2, elem_id="pl-examples")
-                input_text = gr.Textbox(label=L["input"], lines=4, elem_id="pl-input")
-                with gr.Row():
-                    delimiter = gr.Dropdown(DELIMITERS, value="xml", label=L["delimiter"], elem_id="pl-delimiter")
-                    out_format = gr.Dropdown(FORMATS, value="text", label=L["format"], elem_id="pl-format")
-                    length = gr.Textbox(label=L["length"], lines=1, elem_id="pl-length")
-                variables = gr.Textbox(label=L["variables"], lines=2, elem_id="pl-variables")
+                _form_layout(gr, ui, L)
             with gr.Column(scale=1):
-                preview = gr.Textbox(label=L["preview"], lines=14, max_lines=30, interactive=False,
-                                     elem_id="pl-preview", buttons=["copy"])
-                lint_head = gr.Markdown(L["lint_head"])
-                lint = gr.HTML(lint_html_placeholder(), elem_id="pl-lint")
-                model = gr.Dropdown(names, value=names[0] if names else None, label=L["model"],
-                                    elem_id="pl-model")
-                with gr.Row():
-                    temperature = gr.Slider(0, 2, value=0.0, step=0.05, label=L["temperature"])
-                    max_tokens = gr.Slider(8, 1024, value=128, step=8, label=L["max_tokens"],
-                                           elem_id="pl-max-tokens")
-                run = gr.Button(L["run"], variant="primary", elem_id="pl-run")
-                answer = gr.Textbox(label=L["answer"], lines=6, max_lines=20, interactive=False,
-                                    elem_id="pl-answer")
-        compare_head = gr.Markdown(L["compare_head"])
-        with gr.Row():
-            set_a = gr.Button(L["set_a"], elem_id="pl-set-a")
-            set_b = gr.Button(L["set_b"], elem_id="pl-set-b")
-            compare = gr.Button(L["compare"], variant="primary", elem_id="pl-compare")
-        with gr.Row(equal_height=True):
-            with gr.Column():
-                variant_a = gr.Textbox(label=L["variant_a"], lines=6, max_lines=16, elem_id="pl-variant-a")
-                answer_a = gr.Textbox(label=L["answer_a"], lines=6, max_lines=20, interactive=False,
-                                      elem_id="pl-answer-a")
-            with gr.Column():
-                variant_b = gr.Textbox(label=L["variant_b"], lines=6, max_lines=16, elem_id="pl-variant-b")
-                answer_b = gr.Textbox(label=L["answer_b"], lines=6, max_lines=20, interactive=False,
-                                      elem_id="pl-answer-b")
+                _run_layout(gr, ui, L, list(ctx.served))
+        _compare_layout(gr, ui, L)
+    ui.form = [ui.lang, ui.role, ui.task, ui.context, ui.audience, ui.tone, ui.steps, ui.constraints,
+               ui.examples, ui.input_text, ui.delimiter, ui.out_format, ui.length, ui.variables]
+    _wire_form(gr, ui)
+    _wire_run(ui, ctx)
+    _wire_compare(ui, ctx)
+    return {getattr(ui, attr): LABELS[key] for attr, key in LABEL_KEYS.items()}
 
-    form = [lang, role, task, context, audience, tone, steps, constraints, examples, input_text,
-            delimiter, out_format, length, variables]
+
+def _form_layout(gr, ui, L: dict) -> None:
+    ui.role = gr.Textbox(label=L["role"], placeholder=LABELS["role"]["placeholder"]["en"],
+                         lines=1, elem_id="pl-role")
+    ui.task = gr.Textbox(label=L["task"], placeholder=LABELS["task"]["placeholder"]["en"],
+                         lines=2, elem_id="pl-task")
+    ui.context = gr.Textbox(label=L["context"], lines=2, elem_id="pl-context")
+    with gr.Row():
+        ui.audience = gr.Textbox(label=L["audience"], lines=1, elem_id="pl-audience")
+        ui.tone = gr.Textbox(label=L["tone"], lines=1, elem_id="pl-tone")
+    ui.steps = gr.Textbox(label=L["steps"], lines=3, elem_id="pl-steps")
+    ui.constraints = gr.Textbox(label=L["constraints"], lines=2, elem_id="pl-constraints")
+    ui.examples = gr.Textbox(label=L["examples"], lines=2, elem_id="pl-examples")
+    ui.input_text = gr.Textbox(label=L["input"], lines=4, elem_id="pl-input")
+    with gr.Row():
+        ui.delimiter = gr.Dropdown(DELIMITERS, value="xml", label=L["delimiter"], elem_id="pl-delimiter")
+        ui.out_format = gr.Dropdown(FORMATS, value="text", label=L["format"], elem_id="pl-format")
+        ui.length = gr.Textbox(label=L["length"], lines=1, elem_id="pl-length")
+    ui.variables = gr.Textbox(label=L["variables"], lines=2, elem_id="pl-variables")
+
+
+def _run_layout(gr, ui, L: dict, names: list[str]) -> None:
+    ui.preview = gr.Textbox(label=L["preview"], lines=14, max_lines=30, interactive=False,
+                            elem_id="pl-preview", buttons=["copy"])
+    ui.lint_head = gr.Markdown(L["lint_head"])
+    ui.lint = gr.HTML(lint_html_placeholder(), elem_id="pl-lint")
+    ui.model = gr.Dropdown(names, value=names[0] if names else None, label=L["model"], elem_id="pl-model")
+    with gr.Row():
+        ui.temperature = gr.Slider(0, 2, value=0.0, step=0.05, label=L["temperature"])
+        ui.max_tokens = gr.Slider(8, 1024, value=128, step=8, label=L["max_tokens"], elem_id="pl-max-tokens")
+    ui.run = gr.Button(L["run"], variant="primary", elem_id="pl-run")
+    ui.answer = gr.Textbox(label=L["answer"], lines=6, max_lines=20, interactive=False, elem_id="pl-answer")
+
+
+def _compare_layout(gr, ui, L: dict) -> None:
+    ui.compare_head = gr.Markdown(L["compare_head"])
+    with gr.Row():
+        ui.set_a = gr.Button(L["set_a"], elem_id="pl-set-a")
+        ui.set_b = gr.Button(L["set_b"], elem_id="pl-set-b")
+        ui.compare = gr.Button(L["compare"], variant="primary", elem_id="pl-compare")
+    with gr.Row(equal_height=True):
+        with gr.Column():
+            ui.variant_a = gr.Textbox(label=L["variant_a"], lines=6, max_lines=16, elem_id="pl-variant-a")
+            ui.answer_a = gr.Textbox(label=L["answer_a"], lines=6, max_lines=20, interactive=False,
+                                     elem_id="pl-answer-a")
+        with gr.Column():
+            ui.variant_b = gr.Textbox(label=L["variant_b"], lines=6, max_lines=16, elem_id="pl-variant-b")
+            ui.answer_b = gr.Textbox(label=L["answer_b"], lines=6, max_lines=20, interactive=False,
+                                     elem_id="pl-answer-b")
+
+
+def _wire_form(gr, ui) -> None:
+    form = ui.form
 
     def on_template(name, prompt_lang):
         from ..errors import LlmpError
@@ -346,32 +369,6 @@ def prompt_lab_tab(gr, served: dict) -> dict:
             return [gr.update()] * (len(form) + 1) + [error_html(prompt_lang, str(e))]
         return [json.dumps(loaded, ensure_ascii=False), *values, gr.update()]
 
-    template.change(on_template, [template, lang], [extras, *form, lint])
-    gr.on([c.change for c in form] + [extras.change], refresh, [extras, *form], [preview, lint],
-          trigger_mode="always_last", show_progress="hidden")
-
-    async def run_prompt(model_name, temp, limit, state, *values):
-        from ..errors import LlmpError
-
-        try:
-            _, messages, note = render_form(dict(zip(FIELDS, values)), _extras(state))
-        except LlmpError as e:
-            yield _problem(e)
-            return
-        if messages is None or model_name not in served:
-            yield f"[{note or 'no model is served'}]"
-            return
-        text = ""
-        yield text
-        try:
-            async for delta in _stream(served[model_name], messages, _params(temp, limit)):
-                text += delta
-                yield text
-        except Exception as e:  # a full queue or a failed engine is shown, not raised into Gradio
-            yield text + "\n" + _problem(e)
-
-    run.click(run_prompt, [model, temperature, max_tokens, extras, *form], answer)
-
     def snapshot(state, *values):
         from ..errors import LlmpError
 
@@ -380,13 +377,42 @@ def prompt_lab_tab(gr, served: dict) -> dict:
         except LlmpError as e:
             return _problem(e)
 
-    set_a.click(snapshot, [extras, *form], variant_a)
-    set_b.click(snapshot, [extras, *form], variant_b)
+    ui.template.change(on_template, [ui.template, ui.lang], [ui.extras, *form, ui.lint])
+    gr.on([c.change for c in form] + [ui.extras.change], refresh, [ui.extras, *form], [ui.preview, ui.lint],
+          trigger_mode="always_last", show_progress="hidden")
+    ui.set_a.click(snapshot, [ui.extras, *form], ui.variant_a)
+    ui.set_b.click(snapshot, [ui.extras, *form], ui.variant_b)
 
+
+def _wire_run(ui, ctx) -> None:
+    async def run_prompt(model_name, temp, limit, state, *values):
+        from ..errors import LlmpError
+
+        try:
+            _, messages, note = render_form(dict(zip(FIELDS, values)), _extras(state))
+        except LlmpError as e:
+            yield _problem(e)
+            return
+        if messages is None or model_name not in ctx.served:
+            yield f"[{note or 'no model is served'}]"
+            return
+        text = ""
+        yield text
+        try:
+            async for delta in _stream(ctx, model_name, messages, temp, limit):
+                text += delta
+                yield text
+        except Exception as e:  # a full queue or a failed engine is shown, not raised into Gradio
+            yield text + "\n" + _problem(e)
+
+    ui.run.click(run_prompt, [ui.model, ui.temperature, ui.max_tokens, ui.extras, *ui.form], ui.answer)
+
+
+def _wire_compare(ui, ctx) -> None:
     async def run_compare(prompt_a, prompt_b, input_value, state, model_name, temp, limit):
         placeholder = "{" + (_extras(state).get("input_label") or "text") + "}"
         prompts = [(p or "").replace(placeholder, input_value or "") for p in (prompt_a, prompt_b)]
-        if model_name not in served or not all(p.strip() for p in prompts):
+        if model_name not in ctx.served or not all(p.strip() for p in prompts):
             yield "[set both variants first]", "[set both variants first]"
             return
         answers = ["", ""]
@@ -394,8 +420,8 @@ def prompt_lab_tab(gr, served: dict) -> dict:
 
         async def one(i: int, prompt: str):
             try:
-                async for delta in _stream(served[model_name], [{"role": "user", "content": prompt}],
-                                           _params(temp, limit)):
+                async for delta in _stream(ctx, model_name, [{"role": "user", "content": prompt}],
+                                           temp, limit):
                     answers[i] += delta
                     queue.put_nowait(i)
             except Exception as e:
@@ -414,18 +440,8 @@ def prompt_lab_tab(gr, served: dict) -> dict:
             for t in tasks:
                 t.cancel()
 
-    compare.click(run_compare, [variant_a, variant_b, input_text, extras, model, temperature, max_tokens],
-                  [answer_a, answer_b])
-
-    keys = {tab: "tab", template: "template", lang: "lang", role: "role", task: "task", context: "context",
-            audience: "audience", tone: "tone", steps: "steps", constraints: "constraints",
-            examples: "examples", input_text: "input", delimiter: "delimiter", out_format: "format",
-            length: "length", variables: "variables", preview: "preview", lint_head: "lint_head",
-            model: "model", temperature: "temperature", max_tokens: "max_tokens", run: "run",
-            answer: "answer", compare_head: "compare_head", set_a: "set_a", set_b: "set_b",
-            variant_a: "variant_a", variant_b: "variant_b", compare: "compare", answer_a: "answer_a",
-            answer_b: "answer_b"}
-    return {comp: LABELS[key] for comp, key in keys.items()}
+    ui.compare.click(run_compare, [ui.variant_a, ui.variant_b, ui.input_text, ui.extras, ui.model,
+                                   ui.temperature, ui.max_tokens], [ui.answer_a, ui.answer_b])
 
 
 def lint_html_placeholder() -> str:

@@ -1,7 +1,9 @@
 """The web UI: a Gradio app mounted at `/` of the API server, in English and Chinese.
 
-Tabs are built by the functions in `TABS`; a later capability (knowledge base, prompt lab,
-training) adds its tab by appending a builder `build(gr, served) -> {component: {"en": ..., "zh": ...}}`.
+Tabs are built by the functions in `TABS`; a later capability (knowledge base, training) adds
+its tab by appending a builder `build(gr, ctx) -> {component: {"en": ..., "zh": ...}}`, where `ctx`
+is the server's `AppContext` (config, served models, the generation service, metrics). Every
+generation a tab starts goes through `ctx.generation`, like the API's.
 The returned texts are what the language switch puts on each component: the label, or the value
 of a Button / Markdown.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..errors import LlmpError
 from .tab_models import models_tab
 from .tab_prompts import prompt_lab_tab
 
@@ -42,11 +45,8 @@ def _text(content) -> str:
     return str(content or "")
 
 
-def chat_tab(gr, served: dict) -> dict:
-    from ..chat.engine import GenerationParams
-    from .app import _iterate
-
-    names = list(served)
+def chat_tab(gr, ctx) -> dict:
+    names = list(ctx.served)
     with gr.Tab(LABELS["tab_chat"]["en"]) as tab:
         with gr.Row():
             with gr.Column(scale=3):
@@ -70,7 +70,7 @@ def chat_tab(gr, served: dict) -> dict:
     async def respond(text, history, model_name, system_text, temp, p, limit, seed_value):
         history = list(history or [])
         text = (text or "").strip()
-        if not text or model_name not in served:
+        if not text or model_name not in ctx.served:
             yield "", history
             return
         messages = ([{"role": "system", "content": system_text}] if system_text else [])
@@ -78,15 +78,17 @@ def chat_tab(gr, served: dict) -> dict:
         messages.append({"role": "user", "content": text})
         history = history + [{"role": "user", "content": text}, {"role": "assistant", "content": ""}]
         yield "", history
-        params = GenerationParams(temperature=float(temp), top_p=float(p), max_tokens=int(limit),
-                                  seed=None if seed_value is None or seed_value < 0 else int(seed_value))
-        target = served[model_name]
-        async with target.gate.slot():
-            answer = ""
-            async for delta in _iterate(target.engine.chat(messages, params)):
+        answer = ""
+        try:
+            seed = None if seed_value is None or seed_value < 0 else int(seed_value)
+            async for delta in ctx.generation.chat(model_name, messages, "ui/chat", temperature=float(temp),
+                                                   top_p=float(p), max_tokens=int(limit), seed=seed):
                 answer += delta
                 history[-1] = {"role": "assistant", "content": answer}
                 yield "", history
+        except LlmpError as e:
+            history[-1] = {"role": "assistant", "content": (answer + f" [{e.message}]").strip()}
+            yield "", history
 
     inputs = [message, chatbot, model, system, temperature, top_p, max_tokens, seed]
     message.submit(respond, inputs, [message, chatbot])
@@ -102,7 +104,7 @@ TABS: list[Callable] = [chat_tab, models_tab]
 TABS.append(prompt_lab_tab)
 
 
-def build_ui(served: dict):
+def build_ui(ctx):
     import gradio as gr
 
     with gr.Blocks(title="llm-practice") as blocks:
@@ -112,7 +114,7 @@ def build_ui(served: dict):
                                 elem_id="language")
         labelled: dict = {title: LABELS["title"], language: LABELS["language"]}
         for build in TABS:
-            labelled.update(build(gr, served))
+            labelled.update(build(gr, ctx))
 
         components = list(labelled)
 
@@ -133,9 +135,9 @@ def build_ui(served: dict):
     return blocks
 
 
-def mount_ui(app, config, served: dict):
+def mount_ui(app, ctx):
     import gradio as gr
 
-    auth = ("llmp", config.api_key) if config.api_key else None
-    return gr.mount_gradio_app(app, build_ui(served), path="/", auth=auth,
+    auth = ("llmp", ctx.config.api_key) if ctx.config.api_key else None
+    return gr.mount_gradio_app(app, build_ui(ctx), path="/", auth=auth,
                                auth_message="User: llmp, password: the server's API key." if auth else None)
