@@ -37,9 +37,9 @@ VERBS = {
     "en": r"\b(summari[sz]e|translate|extract|classify|categori[sz]e|explain|rewrite|compare|identify|"
           r"generate|check|count|sort|rank|evaluate|suggest|correct|analy[sz]e|describe|find|outline|"
           r"draft|fix|convert|proofread|paraphrase|critique|propose|recommend|detect|simplify|shorten)\b",
-    "zh": r"(?:总结|概括|翻译|提取|抽取|分类|归类|解释|改写|重写|比较|对比|识别|生成|检查|统计|排序|评估|评价|"
+    "zh": r"(?<!总体)(?<!整体)(?<!最终)(?<!综合)(?:总结|概括|翻译|提取|抽取|分类|归类|解释|改写|重写|比较|对比|识别|生成|检查|统计|排序|评估|评价|"
           r"建议|纠正|修改|分析|描述|找出|列出|起草|修复|转换|校对|润色|打分|评分|推荐|判断|标注|撰写|提炼)"
-          r"(?![员者师人家器]|结果|后的|稿|建议)(?<![改进化的条些个]建议)",
+          r"(?![员者师人家器]|结果|后的|稿|建议|方法|意见|方案|标准|理由|依据)(?<![改进化的条些个]建议)",
 }
 SEQUENCE = {
     "en": r"\b(and then|then|after that|afterwards|and finally|finally)\b",
@@ -97,28 +97,69 @@ LENGTH = {
     "en": r"\b(same length as|about as long as|as long as the original|similar length)\b|"
           + NUMBER["en"] + r"[\s-]*(\w+[\s-]+)?(words?|sentences?|paragraphs?|characters?|chars|bullet points?|"
           r"bullets|items?|points|lines?|tokens?|questions?|titles?|headlines?|options?|keywords?|pages?|"
-          r"tweets?|steps|reasons|tips|ideas)\b|\bone-(line|sentence|word)\b|"
-          r"\b(at most|up to|no more than|exactly|maximum of)\s+\d+\s+\w+|\b\d+\s+[a-z]+s\b",
+          r"tweets?|steps|reasons|tips|ideas|things|ways|examples|suggestions|improvements|strengths|weaknesses|"
+          r"mistakes|errors|issues|problems|risks|names|facts|arguments|phrases|rows|exchanges|turns|slides|"
+          r"sections|verses|stanzas|rules|recommendations|places|books|exercises|quotes|slogans|taglines)\b|"
+          # a count fixed by the input: "one row per food", "one sentence for each claim"
+          r"\bone\s+(\w+\s+)?(row|line|item|bullet|entry|sentence|paragraph)s?\s+(per|for each|for every)\b|"
+          r"\bone\s+\w+\s+per\s+(row|line)\b|\bone-(line|sentence|word)\b|"
+          r"\b(at most|up to|no more than|exactly|maximum of)\s+\d+\s+\w+|\b\d+\s+[a-z]+s\b|"
+          # a bare count, its unit said before it: "as numbered steps, at most 8"
+          r"\b(at most|no more than|up to|maximum of|max\.?|at least|exactly)\s+(\d+|two|three|four|five|six|seven|"
+          r"eight|nine|ten)\b(?!\s*(%|percent|per\b))",
     "zh": NUMBER["zh"] + r"\s*(个|条|道|句话|句|段|行|字|词|点|项|页|篇|个字|个问题|个标题|个关键词)|一句话|"
+          r"(不超过|最多|至多|不多于|不少于|至少|控制在)\s*[\d一二两三四五六七八九十百千]+|"
           r"与原文(长度|篇幅)?(相近|相当|一致|相同)|保持原(文|有)?(的)?(长度|篇幅)",
 }
 # Task kinds (see task.py): one label, JSON only, a transformation of the source.
+_QUOTED = r"(?:[\"“][^\"”\n]{1,24}[\"”]|(?<!\w)['‘][^'’\n]{1,24}['’](?!\w))"
+_QUOTED_ZH = r"(?:[“\"「『][^”\"」』\n]{1,16}[”\"」』])"
 SINGLE_LABEL = {
     "en": r"\bexactly one of\b|\b(as|with|from) one of\b|\bone of the following (labels|categories|classes)\b|"
           r"\b(one|a single) (word|label|category|class|tag)\b|\bonly the (label|category|class|tag)\b|"
           r"\b(reply|answer|respond) with (only )?(the |a )?(label|category|class)\b|\bonly (yes|no|true|false)\b|"
-          r"\b(yes|true)[\"']? or [\"']?(no|false)\b",
+          r"\b(yes|true)[\"']? or [\"']?(no|false)\b|"
+          # one code, id or word: "reply with its ISO 639-1 code only"
+          r"\b(reply|answer|respond|output|return)\s+with\s+(only\s+)?(its|the|a|one|a single)\s+([\w-]+\s+){0,3}"
+          r"(code|id|letter|digit|label|word|emoji)\s+only\b|"
+          # one score or number: "output just the number", "reply with only the score"
+          r"\b(output|reply with|answer with|return|respond with|give)\s+(only|just)\s+(the|a|one)\s+"
+          r"(number|score|rating|digit|integer|grade)\b|\b(only|just) the (number|score|rating)\b|"
+          # a label list is the whole answer: "answer with positive, negative or neutral, nothing else"
+          r"\b(answer|reply|respond|output|return)\s+(only\s+)?(with\s+)?(either\s+)?[\w-]+(\s*,\s*[\w-]+)*,?\s+or\s+"
+          r"[\w-]+(\s*[,;]?\s*(and\s+)?(nothing else|only)\b|\s*[.\n]|\s*$)|"
+          # a quoted label set is the whole answer: 'reply with "approve", "revise" or "reject"'
+          r"\b(output|reply|answer|respond|return|say|print|write)\b[^.\n]{0,24}?" + _QUOTED + r"(\s*(,|/|or|, or)\s*" + _QUOTED + ")+",
     "zh": r"只能回答以下之一|(标注|归为|归入|分为|判定|标记)为?(以下)?[^。\n]{0,10}之一|只回答标签|只输出标签|只输出(一个)?(类别|标签|分类)(名称|名)?|只(输出|回答)一个(词|标签|类别)|"
-          r"只能是.{0,30}之一|只(输出|回答|返回)\s*[“\"「]?(是|否)|[“\"「]?是[”\"」]?或[“\"「]?否",
+          r"只能是.{0,30}之一|只(输出|回答|返回)\s*[“\"「]?(是|否)|[“\"「]?是[”\"」]?或[“\"「]?否|"
+          r"只(输出|回答|返回|给出)(一个)?(数字|分数|分值|评分|整数)|"
+          r"只(回复|输出|回答|返回)[^。，,\n]{0,16}(代码|编号|字母|代号)(?=[，。,\n]|$)|"
+          # a label list is the whole answer: 只回答正面、负面或中性
+          r"(只|仅)(回答|输出|返回|回复)[\u4e00-\u9fff\w]{1,8}(、[\u4e00-\u9fff\w]{1,8})*(或者?|还是)[\u4e00-\u9fff\w]{1,8}"
+          r"(?=[，。；,;\n]|$)|"
+          # a quoted label set is the whole answer: 只输出“通过”“退回”或“拒绝”
+          r"(输出|回答|返回|回复|标注为|标记为|写)\s*" + _QUOTED_ZH + r"(\s*(、|，|,|或者?|还是|/)?\s*" + _QUOTED_ZH + ")+",
 }
 ONLY_JSON = {
-    "en": r"\bonly (a |the |one )?json\b|\bjson only\b|\bnothing but json\b|\bvalid json\b",
-    "zh": r"只输出.{0,12}json|仅输出.{0,12}json|只返回.{0,12}json|输出.{0,4}合法的?\s*json",
+    "en": r"\bonly (a |the |one )?json\b|\bjson only\b|\bnothing but json\b|\bvalid json\b|"
+          # a JSON answer whose keys are named, or JSON "and nothing else"
+          r"\b(output|return|reply with|respond with|produce)\s+(only\s+)?(a|an|the|one)?\s*json\s+(object|array|list)\b"
+          r"[^.\n]{0,60}\b(keys?|fields?|properties)\b|\bjson\b[^.\n]{0,80}\bnothing else\b",
+    "zh": r"只输出.{0,12}json|仅输出.{0,12}json|只返回.{0,12}json|输出.{0,4}合法的?\s*json|"
+          r"(输出|返回)\s*(一个)?\s*json\s*(对象|数组|列表)?[^。\n]{0,40}(键|字段|属性)|"
+          r"json[^。\n]{0,80}(不要|不得|禁止)(输出|添加|包含)(其他|任何)",
 }
 TRANSFORM_VERBS = {
     "en": r"translate|proofread|correct|paraphrase|rewrite|convert",
     "zh": r"翻译|校对|纠正|润色|改写|重写|转换|修改",
 }
+# The model simulates a program (awesome-chatgpt-prompts' "act as a Linux terminal"): the program sets the length.
+SIMULATED = {
+    "en": r"\b(act as|acting as|you are|pretend to be|behave like|simulate)\s+(a|an)\s+([\w+#-]+\s+){0,2}"
+          r"(terminal|console|shell|interpreter|repl|compiler|database|spreadsheet|excel sheet)\b",
+    "zh": r"(充当|扮演|模拟|你是)(一个|一台)?\s*[\w\s+#-]{0,12}(终端|控制台|解释器|命令行|数据库|编译器|电子表格)",
+}
+EXTRACT_VERBS = {"en": r"extract|parse", "zh": r"提取|抽取|解析"}
 # The answer is the source itself, revised: its length is the source's.
 REVISED_SOURCE = {
     "en": r"\b(the|a) (full |whole |complete )?(corrected|revised|translated|rewritten|edited|proofread) "
@@ -127,8 +168,14 @@ REVISED_SOURCE = {
 }
 # The literal output is shown: table columns named, or a format block after "in this format:".
 TABLE_COLUMNS = {
-    "en": r"\bcolumns?\s*(:|named|called|are\b|[A-Za-z\"'`]+\s*(,|\||/))",
-    "zh": r"列[:：为是]|列名|表头|(包含|包括)[^。\n]{0,4}列",
+    "en": r"\bcolumns?\s*(:|named|called|are\b|[A-Za-z\"'`]+\s*(,|\||/))|"
+          r"\b(two|three|four|five|six|\d+)\s+columns?\s*(:|\(|-|–|—|named|called|for|headed|label+ed|titled)|"
+          r"\b(first|second|left|right) column (is|holds|has|shows|lists|gives|for)\b|"
+          r"\b(two|three|four|five|six|\d+)[- ]column\b[^.\n]{0,30}[(:]|"
+          # rows named, or a CSV header given: "a table with rows for experience, skills ...", "header date,amount"
+          r"\brows?\s+(for|named|called|labell?ed)\b|\bheaders?( row)?\s*(:|of)?\s*[\"'`]?\w+[\"'`]?\s*,\s*[\"'`]?\w+",
+    "zh": r"列[:：为是]|列名|表头|(包含|包括)[^。\n]{0,4}列|列分别[为是]|[一二两三四五六七八九十\d]+列\s*[（(：:]|"
+          r"第[一二三四五六七八九十\d]列(是|为|写|放|填)|行分别[为是]|行(名|标题)[为是:：]",
 }
 FORMAT_BLOCK = {
     "en": r"\b(in|use|using|follow|with|fill in) (this|the following|the) (format|template|structure)\s*:?\s*\n\s*\S|"
@@ -141,22 +188,58 @@ FORMAT = {
     "en": r"\b(format|json|table|bullet(ed)?|list|markdown|csv|yaml|numbered|headings?|plain text|prose|paragraphs?|"
           r"one line|one word|only (output|return|reply|answer|the)|respond with|reply with|return|in the form|"
           r"output only|keep(ing)? the (original )?(formatting|format|line breaks|structure)|same format|"
-          r"haiku|poem|limerick|sonnet|plain (english|language))\b",
+          r"haiku|poem|limerick|sonnet|plain (english|language))\b|"
+          # the answer laid out in lines: "reply in two lines", "each on its own line", "one per line"
+          r"\b(in|on|as|into|across)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a single|its own|"
+          r"their own|separate|a separate|a new)\s+(short\s+)?lines?\b|\bper line\b|"
+          # a written form: "as an email with a greeting", "a four-line rhyming poem", "a jingle"
+          r"\b(as|in the form of|write|draft)\s+(a|an)\s+(\w+\s+){0,2}(email|letter|memo|tweet|text message|post)\b|"
+          r"\b(write|compose|draft|create|as)\s+(a|an|the|some|\d+|two|three|four|five|ten)?\s*([\w-]+\s+){0,2}"
+          r"(songs?|lyrics|jingles?|rhymes?|slogans?|taglines?)\b|"
+          # a role-play's turns, a code block as the answer's container
+          r"\brole-?play\b|\bper (turn|reply|message)\b|\b(every|each) (reply|response|message|turn)\b|"
+          r"\b(in|inside|within|as)\s+(a|an|one)\s+(single\s+)?(\w+\s+)?code block\b|"
+          # a dialogue or a script is the form: "4 to 6 lines of dialogue", "write a short script"
+          r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(short\s+)?lines? of dialogue\b|"
+          r"\b(write|draft|as|in the form of)\s+(a|an)\s+(short\s+|brief\s+)?"
+          r"(dialogue|script|screenplay|conversation|role-?play)\b",
     "zh": r"格式|表格|列表|json|JSON|markdown|Markdown|分点|编号|只输出|仅输出|只回答|只能回答|只能输出|只返回|以.{1,8}形式|"
           r"纯文本|段落|标题|每行|一行|逐条|分条|一个词|[一二两三四五六七八九十\d]+\s*个?(自然)?段(?![时距路期])|输出为|输出成|整理成|直接输出|直接给出|直接返回|一段话|分[一二两三四五六七八九十\d]段|"
-          r"用.{0,10}(输出|回答|回复|呈现)|俳句|诗歌|一首.{0,6}诗|一封.{0,8}(邮件|信)",
+          r"用.{0,10}(输出|回答|回复|呈现)|俳句|诗歌|一首.{0,6}诗|一封.{0,8}(邮件|信)|"
+          # lines as the layout, a dialogue or a script as the form: 分两行、单独一行、台词、对话脚本
+          r"分[一二两三四五六七八九十\d]+行|单独(一|成)?行|另起一行|对话(脚本|形式)|以对话|"
+          r"[\d一二两三四五六七八九十]+句台词|台词[，,]?\s*[\d一二两三四五六七八九十]+(到[\d一二两三四五六七八九十]+)?句|"
+          r"每(次|条|轮)(回复|回答|发言)|[\d一二两三四五六七八九十]+\s*(个|条)?要点|"
+          r"(写|创作|编|作|拟)[^。，,\n]{0,12}(儿歌|童谣|歌词|对联|顺口溜|绝句|律诗|打油诗|现代诗|口号|标语)|角色扮演|每轮|"
+          r"(放在|放到|放进|写在|置于|用)[^。，,\n]{0,6}代码块|"
+          r"(写|编写|创作|生成|设计)[^。，,\n]{0,10}(对话|剧本|脚本|台词)",
 }
+
+# The answer's lines start with a given literal: 'with a prefix that says "Summary: "', 以“答案：”开头.
+LITERAL_LAYOUT = {
+    "en": r"\b(prefix(ed)?|start(s|ing)?|begin(s|ning)?|head(ed|ing)?|label+ed)\b[^.\n]{0,20}?" + _QUOTED,
+    "zh": r"以\s*" + _QUOTED_ZH + r"\s*(开头|开始|起头|作为开头)|前缀",
+}
+# Tags that hold the prompt's own instructions (Anthropic style), not inserted text.
+INSTRUCTION_TAGS = r"(?i)instructions?|task|rules|requirements|constraints|guidelines|(output_?)?format|steps|role|persona"
+
+# The whole answer is one sentence (its shape fixed, like one line or one word), unless the sentence is
+# one part of it ("end with one sentence ...", "最后用一句话……", "每条用一句话").
+SINGLE_SENTENCE = {"en": r"\b(in|as) (a single|one|exactly one) sentence\b|\bone-sentence (answer|reply|summary|response)\b",
+                   "zh": r"(用|以|写成|只用|仅用)一句话"}
+PART_MARK = {"en": r"\b(each|every|per|then|finally|end(ing)? with|followed by|after|and)\b",
+             "zh": r"最后|然后|再|每|结尾|末尾|之后|并"}
 
 # Extra check: tasks whose output a program reads need the labels or keys spelled out.
 # Labelling verbs: the answer is one label from a set.
-LABEL_VERBS = {"en": r"\b(classify|categori[sz]e|label|tag)\b", "zh": r"分类|归类|标注|判断|判定"}
+LABEL_VERBS = {"en": r"(?<!\ba )(?<!\ban )(?<!\bthe )\b(classify|categori[sz]e|label|tag)\b", "zh": r"(?:分类|归类|标注|判断|判定)(?![员者师人家器])"}
 STRUCTURED_TASK = {
     "en": r"\b(classify|categori[sz]e|extract|label|tag|parse)\b",
     "zh": r"(?:分类|归类|提取|抽取|标注|解析)(?![员者师人家器])",
 }
 OUTPUT_SPEC = {
-    "en": r"\b(one of|either|exactly one|labels?\s*:|categories\s*:|options?\s*:|keys?|fields?|schema|"
-          r"columns?|separated by (commas|semicolons|new ?lines))\b|\"\w+\"\s*:|\b\w+\s*(,|/)\s*\w+\s*(,|/)?\s*(or\s+)?\w+\b.{0,2}$|\bas\s+\w+\s+or\s+\w+",
+    "en": r"\b(one of|either|exactly one|keys?|fields?|schema|"
+          r"columns?|separated by (commas|semicolons|new ?lines))\b|\b(labels?|categories|classes|options?)\s*:|\"\w+\"\s*:|\b\w+\s*(,|/)\s*\w+\s*(,|/)?\s*(or\s+)?\w+\b.{0,2}$|\bas\s+\w+\s+or\s+\w+",
     "zh": r"之一|其中一个|只能|[用以](顿号|逗号|分号|换行)分隔|标签[:：]|类别[:：]|字段|键|schema|Schema|列为|列：|\"\w+\"\s*[:：]|"
           r"[\u4e00-\u9fff]{1,8}(、|/|或)[\u4e00-\u9fff]{1,8}(、|/|或|还是)",
 }
@@ -241,7 +324,7 @@ def compile_all() -> dict[str, dict[str, re.Pattern]]:
               "FORMAT": FORMAT, "STRUCTURED_TASK": STRUCTURED_TASK,
               "OUTPUT_SPEC": OUTPUT_SPEC, "INSERT_LEAD": INSERT_LEAD, "BREADTH": BREADTH,
               "CONSTRAINT": CONSTRAINT_CLAUSE, "LIMIT_MAX": LIMIT_MAX,
-              "LIMIT_MIN": LIMIT_MIN}
+              "LIMIT_MIN": LIMIT_MIN, "LITERAL_LAYOUT": LITERAL_LAYOUT}
     flags = re.IGNORECASE | re.MULTILINE
     return {name: {lang: re.compile(p, flags) for lang, p in table.items()} for name, table in tables.items()}
 

@@ -19,12 +19,12 @@ from dataclasses import asdict, dataclass, field
 from . import cues
 from .formula import PromptSpec, check_variables, parse_number, render_prompt
 from .messages import MESSAGES, NOT_APPLICABLE
-from .task import read_task, tight_length
+from .task import clauses, not_a_verb, read_task, tight_length
 
 P = cues.compile_all()
 # The rules' version: the benchmark reports false positives per version, and any change to a rule
 # or a word list means a new version and a fresh held-out set (docs/benchmarks.md).
-RULES_VERSION = "2026-11-30.2"
+RULES_VERSION = "2026-11-30.3"
 
 # check -> (tip number or None, English name, Chinese name)
 CHECKS: dict[str, tuple[int | None, str, str]] = {
@@ -133,11 +133,17 @@ def _delimited_regions(text: str, quotes: bool = True) -> list[tuple[int, int]]:
                 r"(?m)^-{3,}\s*$.*?^-{3,}\s*$"]
     if quotes:  # short quotes delimit a quoted phrase; they are not instructions
         patterns += [r"\"[^\"\n]*\"", r"“[^”]*”", r"「[^」]*」", r"【[^】]*】"]
-    regions = [m.span() for p in patterns for m in re.finditer(p, text, re.S)]
+    # a fence named in the prose ("the ```python block below", "```sql 代码块中") opens nothing
+    named = _blank(text, [m.span() for m in re.finditer(_FENCE_NAMED, text)])
+    regions = [m.span() for p in patterns for m in re.finditer(p, named, re.S)
+               if not (m.re.groups and m.group(1) and re.fullmatch(cues.INSTRUCTION_TAGS, m.group(1)))]
     for m in re.finditer(r"(?m)^###[^\n]*\n", text):  # ### sections run to the next ### line
         nxt = re.compile(r"(?m)^###").search(text, m.end())
         regions.append((m.start(), nxt.end() if nxt else len(text)))
     return regions
+
+
+_FENCE_NAMED = r"(?i)```\w*(?=[ \t]*(code )?(block|fence|snippet)\b|[ \t]*(代码)?块)"
 
 
 def _blank(text: str, regions: list[tuple[int, int]]) -> str:
@@ -284,10 +290,11 @@ def _check_delimiters(doc: _Doc, report: LintReport) -> None:
 
 
 def _check_steps(doc: _Doc, report: LintReport) -> None:
-    # Several actions, or actions chained in order ("..., then ..."), need steps; parallel parts of
-    # one answer ("explain X and give an example") and constraints do not.
+    # Several actions, or two different actions chained in order ("translate, then summarise"), need
+    # steps; parallel parts of one answer ("explain X and give an example"), one action whose answer
+    # ends with a closing part ("..., 最后用一行给出总体评价") and constraints do not.
     verbs, sequenced = doc.task.actions, doc.task.sequenced
-    if not (len(verbs) >= 3 or (verbs and sequenced)):
+    if not (len(verbs) >= 3 or (len(verbs) >= 2 and sequenced)):
         _not_applicable(doc, report, "steps", "single-action")
         return
     if doc.task.steps_given:
@@ -304,6 +311,8 @@ def _check_examples(doc: _Doc, report: LintReport) -> None:
     needs = [m for m in doc.find("FORMAT_MATTERS") if _about_output(doc, m)]
     if not needs:
         _not_applicable(doc, report, "examples", "label" if doc.task.kind == "label" else "free-text")
+    elif doc.task.kind == "label" and P["OUTPUT_SPEC"][doc.lang].search(doc.prose):
+        _not_applicable(doc, report, "examples", "label")  # the labels are spelled out: they are the template
     elif doc.task.template:
         _not_applicable(doc, report, "examples", "template")
     elif not doc.examples and not P["EXAMPLES"][doc.lang].search(doc.text):
@@ -313,7 +322,9 @@ def _check_examples(doc: _Doc, report: LintReport) -> None:
 def _about_output(doc: _Doc, m: re.Match) -> bool:
     """A format word about the answer ("reply with JSON"), not about the input ("the CSV rows in <data>")."""
     if re.fullmatch(cues.STRUCTURED_TASK[doc.lang], m.group(0), re.I):
-        return not P["CONSTRAINT"][doc.lang].search(doc.instructions[max(0, m.start() - 24):m.start()])
+        # only this sentence counts: the role sentence before it ("你是……。") is not a constraint on it
+        before = re.split(r"[。！？；;\n]|[.!?](?=\s)", doc.instructions[max(0, m.start() - 24):m.start()])[-1]
+        return not (P["CONSTRAINT"][doc.lang].search(before) or not_a_verb(before, doc.lang))  # "write a label"
     before = doc.instructions[max(0, m.start() - 30):m.start()]
     after = doc.instructions[m.end():m.end() + 12]
     return bool(re.search(cues.OUTPUT_BEFORE[doc.lang], before, re.I)
@@ -330,12 +341,22 @@ def _check_length(doc: _Doc, report: LintReport) -> None:
 def _check_format(doc: _Doc, report: LintReport) -> None:
     if doc.task.kind == "label":
         _not_applicable(doc, report, "format", "label")
-    elif not doc.find("FORMAT"):
+    elif not (doc.find("FORMAT") or P["LITERAL_LAYOUT"][doc.lang].search(doc.prose) or _one_sentence(doc)):
         _add(doc, report, "format", doc.task_span())
 
 
+def _one_sentence(doc: _Doc) -> bool:
+    """The whole answer is one sentence ("in a single sentence", "用一句话"), not one part of it."""
+    spans = clauses(doc.instructions, doc.lang)
+    for m in re.finditer(cues.SINGLE_SENTENCE[doc.lang], doc.instructions, re.I):
+        start = next((s for s, e in spans if s <= m.start() <= e), m.start())
+        if not re.search(cues.PART_MARK[doc.lang], doc.instructions[start:m.start()], re.I):
+            return True
+    return False
+
+
 def _check_output_spec(doc: _Doc, report: LintReport) -> None:
-    task = doc.find("STRUCTURED_TASK")
+    task = [m for m in doc.find("STRUCTURED_TASK") if not not_a_verb(doc.instructions[:m.start()], doc.lang)]
     if not task:
         _not_applicable(doc, report, "output-spec", "not-structured")
     elif not any(re.fullmatch(cues.LABEL_VERBS[doc.lang], m.group(0), re.I) for m in task) and not any(

@@ -2,12 +2,13 @@
 
     profile = read_task(instructions, full_text, "zh")
     profile.actions      # the task verbs outside negated, conditional and output-format clauses
-    profile.kind         # "label" | "json" | "transform" | "open"
+    profile.kind         # "label" | "json" | "transform" | "extract" | "simulate" | "open"
     profile.template     # the prompt shows the literal output (a JSON skeleton, table columns)
     profile.steps_given  # numbered, "first ... then ...", "先……再……", "步骤：a → b → c"
 
 A tip applies only to some kinds of task: a one-label classification or a JSON template fixes the
-output's length, a translation takes its length from the source, and a literal template needs no
+output's length, a translation takes its length from the source, an extraction into a given template
+lists what the input holds, and a literal template (or a spelled-out label set) needs no
 example. The linter asks this module first and marks such tips `n/a`, with the reason.
 """
 
@@ -59,7 +60,7 @@ def read_task(instructions: str, prose: str, text: str, lang: str) -> TaskProfil
     for m in re.finditer(cues.VERBS[lang], instructions, re.I | re.M):
         start, end = _clause_at(spans, m.start())
         before = instructions[start:m.start()]
-        if constraint_clause(before, lang) or _not_a_verb(before, lang):
+        if constraint_clause(before, lang) or not_a_verb(before, lang):
             continue
         actions.append(m.group(0).lower())
         sequenced = sequenced or bool(re.search(cues.SEQUENCE[lang], instructions[start:end], re.I))
@@ -70,7 +71,7 @@ def read_task(instructions: str, prose: str, text: str, lang: str) -> TaskProfil
                        sequenced or steps_given)
 
 
-def _not_a_verb(before: str, lang: str) -> bool:
+def not_a_verb(before: str, lang: str) -> bool:
     """'the summary', 'is correct': a task word used as a noun or an adjective."""
     return lang == "en" and bool(re.search(r"\b(the|a|an|is|are|be|been|was|were|already|not|its|their|your)\s+$",
                                            before, re.I))
@@ -82,12 +83,16 @@ def _kind(instructions: str, actions: list[str], template: bool, lang: str) -> s
     labelling = bool(re.search(cues.LABEL_VERBS[lang], instructions, re.I))
     if labelling and re.search(cues.OUTPUT_SPEC[lang], instructions, re.I | re.M):
         return "label"  # "classify it as positive, negative or neutral"
+    if re.search(cues.SIMULATED[lang], instructions, re.I):
+        return "simulate"
     if template and re.search(r"(?i)json", instructions) or re.search(cues.ONLY_JSON[lang], instructions, re.I):
         return "json"
     if actions and all(re.fullmatch(cues.TRANSFORM_VERBS[lang], a, re.I) for a in actions):
         return "transform"
     if re.search(cues.REVISED_SOURCE[lang], instructions, re.I):
         return "transform"  # "output the corrected full text"
+    if actions and template and all(re.fullmatch(cues.EXTRACT_VERBS[lang], a, re.I) for a in actions):
+        return "extract"  # "extract every date and amount as CSV with the header date,amount"
     return "open"
 
 
