@@ -74,6 +74,28 @@ def test_frozen_held_out_set_has_at_most_one_false_positive_in_twenty(lang):
     assert len(flagged) * 20 <= len(prompts), flagged
 
 
+HELDOUT_2 = FIXTURES / "heldout_2"  # see its README.md: written after rules 2026-11-30.2 were frozen
+NO_FORMAT_2 = json.loads((HELDOUT_2 / "no_format.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_frozen_held_out_set_2_has_at_most_one_false_positive_in_twenty(lang):
+    prompts = json.loads((HELDOUT_2 / f"{lang}.json").read_text(encoding="utf-8"))
+    assert len(prompts) == 20
+    good = [text for i, text in enumerate(prompts) if i not in NO_FORMAT_2[lang]]
+    reports = [lint_text(text) for text in good]
+    assert all(r.lang == lang for r in reports)
+    flagged = [(r.text[:50], [(f.check, f.span.text[:40]) for f in r.findings]) for r in reports if not r.ok]
+    assert len(flagged) * 20 <= len(good), flagged
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_set_2_prompts_that_state_no_format_get_the_format_finding_only(lang):
+    prompts = json.loads((HELDOUT_2 / f"{lang}.json").read_text(encoding="utf-8"))
+    for i in NO_FORMAT_2[lang]:
+        assert [f.check for f in lint_text(prompts[i]).findings] == ["format"], prompts[i]
+
+
 @pytest.mark.parametrize("path", GOOD, ids=[p.stem for p in GOOD])
 def test_good_prompts_pass_clean(path):
     report = lint_file(path)
