@@ -427,3 +427,48 @@ def test_one_sentence_turns_key_points_codes_and_nouns(text):
 ])
 def test_one_sentence_as_a_part_is_not_a_format(text):
     assert checks(lint_text(text)) == ["format"]
+
+
+# --- rules 2026-11-30.4: kinds found by held-out set 3 (own sentences, not the set's) ------------
+
+@pytest.mark.parametrize("text", [
+    # a LangGPT role heading, in English or Chinese, in a Chinese prompt
+    "# Role: 资深数据库管理员\n## 任务\n检查 <sql> 标签中的语句是否有性能问题，用编号列表列出最多5个问题。\n<sql>\n{sql}\n</sql>",
+    "## 角色\n资深数据库管理员\n## 任务\n检查 <sql> 标签中的语句是否有性能问题，用编号列表列出最多5个问题。\n<sql>\n{sql}\n</sql>",
+    "## Role\nSenior database administrator\n## Task\nCheck the query in <sql> tags for performance problems and list "
+    "at most 5 of them as a numbered list.\n<sql>\n{sql}\n</sql>",
+    # a label set introduced as "pick one ... from", answered by its name only
+    "You are a news desk assistant. Pick one topic from this list: sports, politics, science, culture. Reply "
+    "with the topic name only.\n<headline>\n{headline}\n</headline>",
+    "你是一名新闻编辑助理。为 <headline> 标签中的标题从以下主题中选一个：体育、政治、科学、文化，只输出主题名称。"
+    "\n<headline>\n{headline}\n</headline>",
+    # a data tag whose name is also an instruction word, pointed at by the prose or holding a placeholder
+    "You are a technical translator. Translate the safety rules in <rules> tags into French, keeping the "
+    "numbering, and return only the translation.\n<rules>\n{rules}\n</rules>",
+    "你是一名技术译者。把 <steps> 标签中的操作步骤翻译成英文，保留编号，只输出译文。\n<steps>\n{steps}\n</steps>",
+    # vague-looking words in a conditional clause describe a case, not the task
+    "You are a support assistant. Answer the question in <q> using only the manual in <m> tags, in at most 3 "
+    "sentences of plain text. If you are unsure about something, say so.\n<m>\n{manual}\n</m>\n<q>\n{q}\n</q>",
+    "你是一名客服助手。只根据 <m> 标签中的手册回答 <q> 标签中的问题，不超过3句话，用纯文本。如果手册中没有相关信息，回答“手册未提及”。"
+    "\n<m>\n{manual}\n</m>\n<q>\n{q}\n</q>",
+    # every item the input holds: the input sets the length
+    "You are an assistant. Find every date mentioned in the email in <email> tags and list them as bullet "
+    "points in YYYY-MM-DD form.\n<email>\n{email}\n</email>",
+    "你是一名助理。找出 <email> 标签中邮件提到的所有日期，用列表输出，格式为 YYYY-MM-DD。\n<email>\n{email}\n</email>",
+])
+def test_rules_v4_kinds(text):
+    report = lint_text(text)
+    assert report.ok, [(f.check, f.span.text) for f in report.findings]
+
+
+@pytest.mark.parametrize("text,check", [
+    # "all" of an open subject (no input to count) still needs a length
+    ("You are a historian. List all the causes of the French Revolution, as a bulleted list.", "length"),
+    ("你是一名历史老师。列出导致法国大革命的所有原因，用列表输出。", "length"),
+    # a vague task outside a condition is still vague
+    ("You are an analyst. Write something about the results in <r> tags, in at most 3 sentences of plain "
+     "text.\n<r>\n{results}\n</r>", "vague"),
+    ("你是一名分析师。根据 <r> 标签中的结果写点相关内容，不超过3句话，用纯文本。\n<r>\n{results}\n</r>", "vague"),
+])
+def test_rules_v4_twins_still_fire(text, check):
+    assert check in checks(lint_text(text))

@@ -19,8 +19,10 @@ ROLE = {
           r"as an? (\w+ ){0,3}(expert|specialist|teacher|editor|engineer|developer|analyst|writer|translator|"
           r"assistant|scientist|doctor|lawyer|consultant|manager|recruiter|interviewer|tutor|reviewer|"
           r"copywriter|marketer|designer|coach|researcher))\b|^\W*role\s*:|\byour role is\b|"
-          r"(^|[.!?]\s+)as an? [\w\s-]{1,40},",
-    "zh": r"你是|你现在是|扮演|充当|作为一[名位个]|假设你是|假如你是|担任|角色[:：]|你的角色",
+          r"(^|[.!?]\s+)as an? [\w\s-]{1,40},|^#+\s*role\s*$",
+    "zh": r"你是|你现在是|扮演|充当|作为一[名位个]|假设你是|假如你是|担任|角色[:：]|你的角色|"
+          # a LangGPT heading, often in English in Chinese prompts: "# Role: 资深工程师"
+          r"^\W*role\s*[:：]|^#+\s*(role|角色)\s*$",
 }
 
 # Tip 1: vague words that leave the model guessing.
@@ -31,6 +33,10 @@ VAGUE = {
     "zh": r"随便|一些东西|相关内容|相关信息|等等|之类的?|写点|说说|谈谈|聊聊|弄好一点|好一点|优化一下|改一下|"
           r"搞一下|看看|大概|差不多|尽量好",
 }
+
+# A conditional clause ("如果资料中没有相关内容", "if nothing in the text is relevant"): its words describe
+# a case, not the task, so they are not vague wording.
+CONDITIONAL = {"en": r"\b(if|unless|when|in case|whether)\b", "zh": r"如果|若|假如|倘若|一旦|如有|万一"}
 
 # Tip 4: task verbs; two distinct ones make a multi-step task.
 VERBS = {
@@ -111,6 +117,12 @@ LENGTH = {
           r"(不超过|最多|至多|不多于|不少于|至少|控制在)\s*[\d一二两三四五六七八九十百千]+|"
           r"与原文(长度|篇幅)?(相近|相当|一致|相同)|保持原(文|有)?(的)?(长度|篇幅)",
 }
+# The answer lists every item the input holds ("extract every action item", "找出所有待办事项"): the
+# input sets the length.
+ALL_ITEMS = {
+    "en": r"\b(extract|list|find|identify|collect|pull out|highlight|flag)\b[^.;\n]{0,30}?\b(every|all)\b",
+    "zh": r"(找出|列出|提取|抽取|摘出|标出|整理出|挑出)[^。，,；;\n]{0,24}?(所有|全部|每一?[个条处项])",
+}
 # Task kinds (see task.py): one label, JSON only, a transformation of the source.
 _QUOTED = r"(?:[\"“][^\"”\n]{1,24}[\"”]|(?<!\w)['‘][^'’\n]{1,24}['’](?!\w))"
 _QUOTED_ZH = r"(?:[“\"「『][^”\"」』\n]{1,16}[”\"」』])"
@@ -119,6 +131,8 @@ SINGLE_LABEL = {
           r"\b(one|a single) (word|label|category|class|tag)\b|\bonly the (label|category|class|tag)\b|"
           r"\b(reply|answer|respond) with (only )?(the |a )?(label|category|class)\b|\bonly (yes|no|true|false)\b|"
           r"\b(yes|true)[\"']? or [\"']?(no|false)\b|"
+          # the label's name only: "reply with the category name only", "only the intent"
+          r"\b(the|its) (category|label|class|intent|topic)( name)? only\b|\bonly the (intent|topic)( name)?\b|"
           # one code, id or word: "reply with its ISO 639-1 code only"
           r"\b(reply|answer|respond|output|return)\s+with\s+(only\s+)?(its|the|a|one|a single)\s+([\w-]+\s+){0,3}"
           r"(code|id|letter|digit|label|word|emoji)\s+only\b|"
@@ -130,7 +144,7 @@ SINGLE_LABEL = {
           r"[\w-]+(\s*[,;]?\s*(and\s+)?(nothing else|only)\b|\s*[.\n]|\s*$)|"
           # a quoted label set is the whole answer: 'reply with "approve", "revise" or "reject"'
           r"\b(output|reply|answer|respond|return|say|print|write)\b[^.\n]{0,24}?" + _QUOTED + r"(\s*(,|/|or|, or)\s*" + _QUOTED + ")+",
-    "zh": r"只能回答以下之一|(标注|归为|归入|分为|判定|标记)为?(以下)?[^。\n]{0,10}之一|只回答标签|只输出标签|只输出(一个)?(类别|标签|分类)(名称|名)?|只(输出|回答)一个(词|标签|类别)|"
+    "zh": r"只能回答以下之一|(标注|归为|归入|分为|判定|标记)为?(以下)?[^。\n]{0,10}之一|只回答标签|只输出标签|只输出(一个)?(类别|标签|分类|类目|意图|主题)(名称|名)?|只(输出|回答)一个(词|标签|类别)|"
           r"只能是.{0,30}之一|只(输出|回答|返回)\s*[“\"「]?(是|否)|[“\"「]?是[”\"」]?或[“\"「]?否|"
           r"只(输出|回答|返回|给出)(一个)?(数字|分数|分值|评分|整数)|"
           r"只(回复|输出|回答|返回)[^。，,\n]{0,16}(代码|编号|字母|代号)(?=[，。,\n]|$)|"
@@ -238,9 +252,9 @@ STRUCTURED_TASK = {
     "zh": r"(?:分类|归类|提取|抽取|标注|解析)(?![员者师人家器])",
 }
 OUTPUT_SPEC = {
-    "en": r"\b(one of|either|exactly one|keys?|fields?|schema|"
+    "en": r"\bone (\w+\s+){0,2}(from|out of)\b[^.\n]{0,30}:|\b(one of|either|exactly one|keys?|fields?|schema|"
           r"columns?|separated by (commas|semicolons|new ?lines))\b|\b(labels?|categories|classes|options?)\s*:|\"\w+\"\s*:|\b\w+\s*(,|/)\s*\w+\s*(,|/)?\s*(or\s+)?\w+\b.{0,2}$|\bas\s+\w+\s+or\s+\w+",
-    "zh": r"之一|其中一个|只能|[用以](顿号|逗号|分号|换行)分隔|标签[:：]|类别[:：]|字段|键|schema|Schema|列为|列：|\"\w+\"\s*[:：]|"
+    "zh": r"之一|其中一个|只能|(选|选择|挑)(出)?一(个|项|类)|[用以](顿号|逗号|分号|换行)分隔|标签[:：]|类别[:：]|字段|键|schema|Schema|列为|列：|\"\w+\"\s*[:：]|"
           r"[\u4e00-\u9fff]{1,8}(、|/|或)[\u4e00-\u9fff]{1,8}(、|/|或|还是)",
 }
 
@@ -324,7 +338,8 @@ def compile_all() -> dict[str, dict[str, re.Pattern]]:
               "FORMAT": FORMAT, "STRUCTURED_TASK": STRUCTURED_TASK,
               "OUTPUT_SPEC": OUTPUT_SPEC, "INSERT_LEAD": INSERT_LEAD, "BREADTH": BREADTH,
               "CONSTRAINT": CONSTRAINT_CLAUSE, "LIMIT_MAX": LIMIT_MAX,
-              "LIMIT_MIN": LIMIT_MIN, "LITERAL_LAYOUT": LITERAL_LAYOUT}
+              "LIMIT_MIN": LIMIT_MIN, "LITERAL_LAYOUT": LITERAL_LAYOUT, "ALL_ITEMS": ALL_ITEMS,
+              "CONDITIONAL": CONDITIONAL}
     flags = re.IGNORECASE | re.MULTILINE
     return {name: {lang: re.compile(p, flags) for lang, p in table.items()} for name, table in tables.items()}
 

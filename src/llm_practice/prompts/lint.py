@@ -24,7 +24,7 @@ from .task import clauses, not_a_verb, read_task, tight_length
 P = cues.compile_all()
 # The rules' version: the benchmark reports false positives per version, and any change to a rule
 # or a word list means a new version and a fresh held-out set (docs/benchmarks.md).
-RULES_VERSION = "2026-11-30.3"
+RULES_VERSION = "2026-11-30.4"
 
 # check -> (tip number or None, English name, Chinese name)
 CHECKS: dict[str, tuple[int | None, str, str]] = {
@@ -135,12 +135,21 @@ def _delimited_regions(text: str, quotes: bool = True) -> list[tuple[int, int]]:
         patterns += [r"\"[^\"\n]*\"", r"“[^”]*”", r"「[^」]*」", r"【[^】]*】"]
     # a fence named in the prose ("the ```python block below", "```sql 代码块中") opens nothing
     named = _blank(text, [m.span() for m in re.finditer(_FENCE_NAMED, text)])
-    regions = [m.span() for p in patterns for m in re.finditer(p, named, re.S)
-               if not (m.re.groups and m.group(1) and re.fullmatch(cues.INSTRUCTION_TAGS, m.group(1)))]
+    regions = [m.span() for p in patterns for m in re.finditer(p, named, re.S) if not _instruction_tag(m, text)]
     for m in re.finditer(r"(?m)^###[^\n]*\n", text):  # ### sections run to the next ### line
         nxt = re.compile(r"(?m)^###").search(text, m.end())
         regions.append((m.start(), nxt.end() if nxt else len(text)))
     return regions
+
+
+def _instruction_tag(m: re.Match, text: str) -> bool:
+    """<instructions>...</instructions> holds the prompt's own instructions, unless it holds only a
+    {placeholder} or the prose points at it as data ("the steps in <steps> tags", "<steps> 标签中的步骤")."""
+    if not (m.re.groups and m.group(1) and re.fullmatch(cues.INSTRUCTION_TAGS, m.group(1))):
+        return False
+    body = m.group(0)[len(m.group(1)) + 2:-(len(m.group(1)) + 3)]
+    pointed = re.search(rf"<{re.escape(m.group(1))}>\s*(tags?|标签)", text)
+    return not (re.fullmatch(r"\s*(\{[A-Za-z_]\w*\}\s*)+", body) or pointed)
 
 
 _FENCE_NAMED = r"(?i)```\w*(?=[ \t]*(code )?(block|fence|snippet)\b|[ \t]*(代码)?块)"
@@ -252,8 +261,15 @@ def _check_vague(doc: _Doc, report: LintReport) -> None:
     if len(words) < (6 if doc.lang == "en" else 10):
         _add(doc, report, "vague", doc.task_span())
         return
-    for m in [m for m in doc.find("VAGUE") if not _after_a_list(doc, m)][:3]:
+    for m in [m for m in doc.find("VAGUE") if not (_after_a_list(doc, m) or _conditional(doc, m))][:3]:
         _add(doc, report, "vague", doc.span(*m.span()))
+
+
+def _conditional(doc: _Doc, m: re.Match) -> bool:
+    """'如果资料中没有相关内容' / 'if nothing is relevant': the words describe a case, not the task."""
+    spans = clauses(doc.instructions, doc.lang)
+    start = next((s for s, e in spans if s <= m.start() <= e), m.start())
+    return bool(P["CONDITIONAL"][doc.lang].search(doc.instructions[start:m.start()]))
 
 
 def _after_a_list(doc: _Doc, m: re.Match) -> bool:
@@ -334,6 +350,8 @@ def _about_output(doc: _Doc, m: re.Match) -> bool:
 def _check_length(doc: _Doc, report: LintReport) -> None:
     if doc.task.kind != "open":
         _not_applicable(doc, report, "length", doc.task.kind)
+    elif doc.delimited and doc.find("ALL_ITEMS"):
+        _not_applicable(doc, report, "length", "all-items")
     elif not doc.find("LENGTH", False):
         _add(doc, report, "length", doc.task_span())
 

@@ -95,6 +95,8 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
                   "zh": "翻译、校对或改写的长度由原文决定"},
     "extract": {"en": "an extraction into a given template lists what the input holds, so the input sets the length",
                 "zh": "按给定模板抽取，输入里有多少就列多少，长度由输入决定"},
+    "all-items": {"en": "the answer lists every item the input holds, so the input sets the length",
+                  "zh": "回答列出输入中的全部条目，长度由输入决定"},
     "not-structured": {"en": "not a classification or extraction task", "zh": "不是分类或抽取任务"},
     "not-data": {"en": "the extracted items are read by a person (a list or prose), not parsed as data",
                  "zh": "抽取结果给人读（列表或段落），不是给程序解析的数据"},
