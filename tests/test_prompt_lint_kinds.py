@@ -472,3 +472,36 @@ def test_rules_v4_kinds(text):
 ])
 def test_rules_v4_twins_still_fire(text, check):
     assert check in checks(lint_text(text))
+
+
+# --- rules 2026-11-30.5: kinds found by held-out set 4 (own sentences, not the set's) ------------
+
+@pytest.mark.parametrize("text,check", [
+    # "return the corrected <anything> only": the answer is the revised source, so its length is the source's
+    ("You are a careful editor. Tidy up the grammar of the meeting notes in <n> tags and return the corrected "
+     "notes only, keeping the bullet structure.\n<n>\n{notes}\n</n>", "length"),
+    ("你是一名简历顾问。修改 <cv> 标签中简历的语病和错别字，保留原有的分段，只输出修改后的简历。\n<cv>\n{cv}\n</cv>", "length"),
+    # 分类 inside a compound noun is not a classification task
+    ("你是一名社区志愿者。为小区的垃圾分类活动写5条宣传标语，每条不超过10个字，用编号列表输出。", "output-spec"),
+    # the aspects of a comparison, named, are the table's columns
+    ("你是一名美食编辑。从价格、口味和服务三个方面比较三家火锅店，用表格输出，每家店一行，每格不超过10个字。", "examples"),
+    ("You are a tech reviewer. Compare the three laptops on price, battery life and weight in a Markdown table, "
+     "one row per laptop.", "examples"),
+    # a closing clause that appends a list closes one answer; it is not a second step
+    ("你是一名项目助理。总结 <r> 标签中的周报，分成不超过3个要点，最后列出下周的待办事项，用列表输出。\n<r>\n{report}\n</r>",
+     "steps"),
+    ("You are a project assistant. Summarize the weekly report in <r> tags in at most 3 bullet points, and finally "
+     "list next week's to-dos as a numbered list.\n<r>\n{report}\n</r>", "steps"),
+])
+def test_rules_v5_kinds(text, check):
+    report = lint_text(text)
+    assert report.ok, [(f.check, f.span.text) for f in report.findings]
+    assert status(report, check) in ("pass", "n/a")
+
+
+@pytest.mark.parametrize("text,check", [
+    ("你是一名数据标注员。对 <r> 标签中的评论进行分类。\n<r>\n{review}\n</r>", "output-spec"),
+    ("你是一名美食编辑。比较三家火锅店，用表格输出，不超过5行。", "examples"),
+])
+def test_rules_v5_twins_still_fire(text, check):
+    assert check in checks(lint_text(text))

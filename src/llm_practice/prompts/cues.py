@@ -43,10 +43,13 @@ VERBS = {
     "en": r"\b(summari[sz]e|translate|extract|classify|categori[sz]e|explain|rewrite|compare|identify|"
           r"generate|check|count|sort|rank|evaluate|suggest|correct|analy[sz]e|describe|find|outline|"
           r"draft|fix|convert|proofread|paraphrase|critique|propose|recommend|detect|simplify|shorten)\b",
-    "zh": r"(?<!总体)(?<!整体)(?<!最终)(?<!综合)(?:总结|概括|翻译|提取|抽取|分类|归类|解释|改写|重写|比较|对比|识别|生成|检查|统计|排序|评估|评价|"
+    "zh": r"(?<!总体)(?<!整体)(?<!最终)(?<!综合)(?<!垃圾)(?<!图书)(?:总结|概括|翻译|提取|抽取|分类|归类|解释|改写|重写|比较|对比|识别|生成|检查|统计|排序|评估|评价|"
           r"建议|纠正|修改|分析|描述|找出|列出|起草|修复|转换|校对|润色|打分|评分|推荐|判断|标注|撰写|提炼)"
           r"(?![员者师人家器]|结果|后的|稿|建议|方法|意见|方案|标准|理由|依据)(?<![改进化的条些个]建议)",
 }
+# A closing clause whose action only appends a part to the answer ("最后列出需要跟进的事项", "finally list
+# the open questions") closes one answer; it does not chain a second step onto the first.
+APPENDING = {"en": r"list|outline|suggest|recommend", "zh": r"列出|建议|推荐|提炼"}
 SEQUENCE = {
     "en": r"\b(and then|then|after that|afterwards|and finally|finally)\b",
     "zh": r"然后|接着|之后再|再把|最后",
@@ -89,7 +92,7 @@ CONSTRAINT_CLAUSE = {
 # Tip 5: tasks whose output format matters, and examples.
 FORMAT_MATTERS = {
     "en": r"\b(json|table|csv|yaml|classify|categori[sz]e|label|tag|template)\b",
-    "zh": r"json|JSON|表格|csv|yaml|(?:分类|归类|标注)(?![员者师人家器])|模板|格式如下",
+    "zh": r"json|JSON|表格|csv|yaml|(?<!垃圾)(?<!图书)(?:分类|归类|标注)(?![员者师人家器法号])|模板|格式如下",
 }
 EXAMPLES = {
     "en": r"\b(examples?|e\.g\.|for instance|sample (input|output)|like this)\b|^\s*input\s*:",
@@ -176,9 +179,12 @@ SIMULATED = {
 EXTRACT_VERBS = {"en": r"extract|parse", "zh": r"提取|抽取|解析"}
 # The answer is the source itself, revised: its length is the source's.
 REVISED_SOURCE = {
-    "en": r"\b(the|a) (full |whole |complete )?(corrected|revised|translated|rewritten|edited|proofread) "
+    "en": r"\b(return|output|reply with|give|send)\s+(only\s+)?(the|a) (full |whole |complete )?(corrected|revised|"
+          r"translated|rewritten|edited|proofread|fixed|cleaned-up) [\w-]+\b|"
+          r"\b(the|a) (full |whole |complete )?(corrected|revised|translated|rewritten|edited|proofread) "
           r"(text|version|document|letter|essay|email)\b",
-    "zh": r"(修改|改正|纠正|校对|润色|改写|翻译)后的(全文|文本|文章|版本|稿件)|输出译文|只输出译文",
+    "zh": r"(修改|改正|纠正|校对|润色|改写|翻译|修正)后的(全文|文本|文章|版本|稿件)|输出译文|只输出译文|"
+          r"(只|仅|直接)(输出|返回|给出)(修改|改正|纠正|校对|润色|改写|修正)后的[\u4e00-\u9fff]{1,4}",
 }
 # The literal output is shown: table columns named, or a format block after "in this format:".
 TABLE_COLUMNS = {
@@ -186,10 +192,14 @@ TABLE_COLUMNS = {
           r"\b(two|three|four|five|six|\d+)\s+columns?\s*(:|\(|-|–|—|named|called|for|headed|label+ed|titled)|"
           r"\b(first|second|left|right) column (is|holds|has|shows|lists|gives|for)\b|"
           r"\b(two|three|four|five|six|\d+)[- ]column\b[^.\n]{0,30}[(:]|"
+          # the aspects of a comparison, named: "compare A, B and C on price, range and comfort"
+          r"\b(compare|rate|score)\b[^.\n]{0,80}\b(on|across|in terms of)\s+[\w -]+(,\s*[\w -]+)+,?\s+and\s+[\w -]+|"
           # rows named, or a CSV header given: "a table with rows for experience, skills ...", "header date,amount"
           r"\brows?\s+(for|named|called|labell?ed)\b|\bheaders?( row)?\s*(:|of)?\s*[\"'`]?\w+[\"'`]?\s*,\s*[\"'`]?\w+",
     "zh": r"列[:：为是]|列名|表头|(包含|包括)[^。\n]{0,4}列|列分别[为是]|[一二两三四五六七八九十\d]+列\s*[（(：:]|"
-          r"第[一二三四五六七八九十\d]列(是|为|写|放|填)|行分别[为是]|行(名|标题)[为是:：]",
+          r"第[一二三四五六七八九十\d]列(是|为|写|放|填)|行分别[为是]|行(名|标题)[为是:：]|"
+          # the aspects of a comparison, named: 从续航、价格和空间三个方面比较
+          r"(从|就|按)[^。\n]{2,40}?(几|[两三四五六七八九十\d])个(方面|维度|角度|指标)",
 }
 FORMAT_BLOCK = {
     "en": r"\b(in|use|using|follow|with|fill in) (this|the following|the) (format|template|structure)\s*:?\s*\n\s*\S|"
@@ -246,10 +256,10 @@ PART_MARK = {"en": r"\b(each|every|per|then|finally|end(ing)? with|followed by|a
 
 # Extra check: tasks whose output a program reads need the labels or keys spelled out.
 # Labelling verbs: the answer is one label from a set.
-LABEL_VERBS = {"en": r"(?<!\ba )(?<!\ban )(?<!\bthe )\b(classify|categori[sz]e|label|tag)\b", "zh": r"(?:分类|归类|标注|判断|判定)(?![员者师人家器])"}
+LABEL_VERBS = {"en": r"(?<!\ba )(?<!\ban )(?<!\bthe )\b(classify|categori[sz]e|label|tag)\b", "zh": r"(?<!垃圾)(?<!图书)(?:分类|归类|标注|判断|判定)(?![员者师人家器法号])"}
 STRUCTURED_TASK = {
     "en": r"\b(classify|categori[sz]e|extract|label|tag|parse)\b",
-    "zh": r"(?:分类|归类|提取|抽取|标注|解析)(?![员者师人家器])",
+    "zh": r"(?<!垃圾)(?<!图书)(?:分类|归类|提取|抽取|标注|解析)(?![员者师人家器法号])",
 }
 OUTPUT_SPEC = {
     "en": r"\bone (\w+\s+){0,2}(from|out of)\b[^.\n]{0,30}:|\b(one of|either|exactly one|keys?|fields?|schema|"

@@ -63,7 +63,8 @@ def read_task(instructions: str, prose: str, text: str, lang: str) -> TaskProfil
         if constraint_clause(before, lang) or not_a_verb(before, lang):
             continue
         actions.append(m.group(0).lower())
-        sequenced = sequenced or bool(re.search(cues.SEQUENCE[lang], instructions[start:end], re.I))
+        closing = re.fullmatch(cues.APPENDING[lang], m.group(0), re.I) and actions[:-1]
+        sequenced = sequenced or bool(not closing and re.search(cues.SEQUENCE[lang], instructions[start:end], re.I))
     actions = list(dict.fromkeys(actions))
     steps_given = _steps_given(instructions, lang)
     template = _gives_template(instructions, text, lang)
