@@ -162,17 +162,25 @@ def chosen_variant() -> dict | None:
 
 
 def load_llama_cpp(configure: bool = True):
-    """Import llama_cpp with the CPU variant chosen for this machine.
+    """Import llama_cpp with the CPU variant chosen for this machine, backends initialised.
 
-    llama.cpp loads its backends on the first model load (`llama_backend_init`), reading
-    `GGML_BACKEND_PATH` then; an explicit value from the user wins.
+    llama.cpp loads its backends in `llama_backend_init`, reading `GGML_BACKEND_PATH` then;
+    an explicit value from the user wins.
     """
     import llama_cpp
 
-    if configure and "GGML_BACKEND_PATH" not in os.environ:
-        choice = chosen_variant()
-        if choice is not None:
-            os.environ["GGML_BACKEND_PATH"] = choice["path"]
+    if configure:
+        if "GGML_BACKEND_PATH" not in os.environ:
+            choice = chosen_variant()
+            if choice is not None:
+                os.environ["GGML_BACKEND_PATH"] = choice["path"]
+        # The low-level API (the batched engine) skips Llama.__init__, which is where
+        # llama-cpp-python initialises the backends; without it a variant build has no CPU backend.
+        # Loading happens once: llama.cpp only loads backends while none are registered.
+        from .llamacpp import quiet_stderr
+
+        with quiet_stderr():
+            llama_cpp.llama_backend_init()
     return llama_cpp
 
 
