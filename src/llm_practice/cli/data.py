@@ -11,14 +11,35 @@ import click
 from ..workflow import STAGES
 
 STAGE_CHOICE = click.Choice(STAGES)
+DATASET_INFO = click.option(
+    "--dataset-info", nargs=2, type=(click.Path(dir_okay=False), str), metavar="PATH NAME",
+    help="Read the dataset NAME of a LLaMA-Factory dataset_info.json (its file, columns, tags).")
+
+
+def _source(file: str | None, dataset_info, fmt: str, flag: str = "FILE"):
+    """-> (path, format) from FILE or --dataset-info PATH NAME (exactly one of them)."""
+    from ..errors import ConfigError
+
+    if bool(file) == bool(dataset_info):
+        raise ConfigError(flag, f"give {flag} or --dataset-info PATH NAME (one of them)")
+    if not dataset_info:
+        return file, fmt
+    if fmt != "auto":
+        raise ConfigError("--format", "does not go with --dataset-info",
+                          "The entry's formatting and columns say how to read the file.")
+    from ..data.dataset_info import load_dataset_info
+
+    entry = load_dataset_info(*dataset_info)
+    return str(entry.path), entry.format
 
 
 @click.group()
 def data() -> None:
     """Validate, convert, inspect and prepare training datasets.
 
-    Formats: qianfan, qianfan-dpo, qianfan-kto, alpaca, sharegpt, openai, trl, prompt, text;
-    files: .jsonl, .json, .csv, .txt, .xlsx, .parquet.
+    Formats: qianfan, qianfan-dpo, qianfan-kto, sharegpt, lf-v1, openai, alpaca, trl, prompt,
+    text; files: .jsonl, .json, .csv, .txt, .xlsx, .parquet; or a LLaMA-Factory dataset_info.json
+    entry (--dataset-info PATH NAME).
 
     Example: llmp data validate examples/data/sft_en.jsonl --stage sft
     """
@@ -37,21 +58,28 @@ def formats_cmd() -> None:
 
 
 @data.command("validate")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", default="auto", show_default=True,
               help="Format name, or auto to detect it from the records.")
+@DATASET_INFO
 @click.option("--stage", type=STAGE_CHOICE, help="Also check that the data fits this training stage.")
 @click.option("--max-problems", default=50, show_default=True,
               help="Print at most this many problems (all are counted).")
-def validate_cmd(file: str, fmt: str, stage: str | None, max_problems: int) -> None:
+def validate_cmd(file: str | None, fmt: str, dataset_info, stage: str | None,
+                 max_problems: int) -> None:
     """Check every record; print each problem as FILE:LINE: FIELD: PROBLEM. HINT.
 
-    Streams the file, so memory stays small however large it is. Exits 4 when there are problems.
+    Streams the file, so memory stays small however large it is. A field that matters for some
+    stage (label, score, weight, chosen, ...) but that the format does not read is a problem, not
+    silently dropped. Exits 4 when there are problems.
 
     Example: llmp data validate train.jsonl --stage rm
+
+    Example: llmp data validate --dataset-info data/dataset_info.json kto_en_demo --stage kto
     """
     from ..data.validate import validate_dataset
 
+    file, fmt = _source(file, dataset_info, fmt)
     report = validate_dataset(file, fmt, stage, max_problems=max(max_problems, 0))
     for problem in report.problems[:max_problems]:
         click.echo(problem.render(file))
@@ -72,42 +100,70 @@ def validate_cmd(file: str, fmt: str, stage: str | None, max_problems: int) -> N
 
 
 @data.command("convert")
-@click.argument("src", metavar="IN", type=click.Path(dir_okay=False))
-@click.argument("dst", metavar="OUT", type=click.Path(dir_okay=False))
+@click.argument("paths", metavar="[IN] OUT", nargs=-1, required=True,
+                type=click.Path(dir_okay=False))
 @click.option("--to", "to", required=True, help="Target format (see `llmp data formats`).")
 @click.option("--format", "fmt", default="auto", show_default=True, help="Source format.")
+@DATASET_INFO
 @click.option("--pairs", type=click.Choice(["all", "adjacent"]), default="all", show_default=True,
               help="How ranked lists of 3+ answers become chosen/rejected pairs.")
-def convert_cmd(src: str, dst: str, to: str, fmt: str, pairs: str) -> None:
+@click.option("--lossy", is_flag=True,
+              help="Write what the target can hold when it cannot hold everything (the losses "
+                   "are listed); without it such a conversion stops and writes nothing.")
+def convert_cmd(paths: tuple[str, ...], to: str, fmt: str, dataset_info, pairs: str,
+                lossy: bool) -> None:
     """Convert between formats; the file type follows OUT's extension.
 
+    Lossless or nothing: if OUT's format cannot hold labels, scores, weights, tools or records the
+    input has, it stops with the counts (exit 4) unless --lossy. KTO labels are never invented.
+
     Example: llmp data convert ranked.jsonl pairs.jsonl --to trl --pairs adjacent
+
+    Example: llmp data convert --dataset-info data/dataset_info.json kto_en_demo kto.jsonl --to trl
     """
     from ..data.convert import convert_dataset
+    from ..errors import ConfigError
 
-    report = convert_dataset(src, dst, to, fmt, pairs)
+    want = 1 if dataset_info else 2
+    if len(paths) != want:
+        raise ConfigError("IN OUT", f"expected {'OUT' if dataset_info else 'IN and OUT'}, got "
+                          f"{len(paths)} path(s)")
+    src, fmt = _source(paths[0] if want == 2 else None, dataset_info, fmt, "IN")
+    dst = paths[-1]
+    report = convert_dataset(src, dst, to, fmt, pairs, lossy)
     click.echo(f"Converted {report.read} records ({report.source_format}) into {report.written} "
                f"{to} records: {dst}")
+    if report.labels_in or report.labels_out:
+        click.echo(f"KTO labels: {_labels(report.labels_in)} in, {_labels(report.labels_out)} out")
+    for what, n in report.notes.most_common():
+        click.echo(f"Note: {n} records: {what}.")
     for what, n in report.losses.most_common():
         click.echo(f"Warning: {n} records: {what}.", err=True)
     for why, n in report.skipped.most_common():
         click.echo(f"Warning: {n} records skipped: {why}.", err=True)
 
 
+def _labels(counts) -> str:
+    return f"{counts.get(True, 0)} true / {counts.get(False, 0)} false"
+
+
 @data.command("stats")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", default="auto", show_default=True, help="Source format.")
+@DATASET_INFO
 @click.option("--tokenizer", help="Count tokens with this model's tokenizer (a local model name "
               "or a Hugging Face folder); default counts characters.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write a length histogram PNG here.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def stats_cmd(file: str, fmt: str, tokenizer: str | None, plot: str | None, as_json: bool) -> None:
-    """Counts, turns and length percentiles of a dataset, with an optional histogram.
+def stats_cmd(file: str | None, fmt: str, dataset_info, tokenizer: str | None, plot: str | None,
+              as_json: bool) -> None:
+    """Counts, turns, KTO labels and length percentiles of a dataset, with an optional histogram.
 
     Example: llmp data stats examples/data/sft_zh.jsonl --tokenizer smollm2-135m-instruct --plot len.png
     """
     from ..data.stats import dataset_stats, plot_histogram
 
+    file, fmt = _source(file, dataset_info, fmt)
     stats = dataset_stats(file, fmt, tokenizer)
     if plot:
         plot_histogram(stats, plot)
@@ -120,6 +176,8 @@ def stats_cmd(file: str, fmt: str, tokenizer: str | None, plot: str | None, as_j
     click.echo("kinds:      " + ", ".join(f"{k} {v}" for k, v in stats.kinds.most_common()))
     click.echo("user turns: " + ", ".join(f"{k}: {v}" for k, v in summary["user_turns"].items()))
     click.echo(f"system prompts: {stats.system_prompts}")
+    if stats.labels:
+        click.echo(f"KTO labels: {_labels(stats.labels)}")
     click.echo(f"length ({stats.unit}): min {length['min']}, p50 {length['p50']}, p90 "
                f"{length['p90']}, p99 {length['p99']}, max {length['max']}, mean {length['mean']}")
     if plot:
