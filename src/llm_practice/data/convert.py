@@ -52,8 +52,13 @@ def convert_dataset(src: str | Path, dst: str | Path, to: str, fmt: str | Datase
     named = fmt.name if isinstance(fmt, DatasetFormat) else None if fmt == "auto" else fmt
     report = ConvertReport(source_format=named)
 
+    first_seen: dict[str, str] = {}
+
     def ignored(line: int, keys: list[str]) -> None:
-        report.losses[f"field {', '.join(keys)} not read by the source format"] += 1
+        what = ", ".join(keys)
+        key = first_seen.setdefault(what, f"field {what} not read by the source format (first on "
+                                          f"line {line}; `llmp data validate` lists them all)")
+        report.losses[key] += 1
 
     def objects():
         for _, rec in iter_canonical(src, fmt, on_ignored=ignored):
