@@ -202,11 +202,12 @@ def split_cmd(file: str, val: float, seed: int, out_dir: str | None) -> None:
 
 
 @data.command("preview")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("-n", "count", default=5, show_default=True, help="How many records.")
 @click.option("--format", "fmt", default="auto", show_default=True, help="Source format.")
+@DATASET_INFO
 @click.option("--pager/--no-pager", default=None, help="Page the output (default: on a terminal).")
-def preview_cmd(file: str, count: int, fmt: str, pager: bool | None) -> None:
+def preview_cmd(file: str | None, count: int, fmt: str, dataset_info, pager: bool | None) -> None:
     """Show the first records as conversations, the way training will see them.
 
     Example: llmp data preview examples/data/rm_zh.jsonl -n 3
@@ -218,6 +219,7 @@ def preview_cmd(file: str, count: int, fmt: str, pager: bool | None) -> None:
 
     from ..data.validate import iter_canonical
 
+    file, fmt = _source(file, dataset_info, fmt)
     console = Console(width=100 if not sys.stdout.isatty() else None)
     panels = [Panel(_render(rec), title=f"line {line} · {rec.kind}", title_align="left")
               for line, rec in islice(iter_canonical(file, fmt), count)]
@@ -238,7 +240,9 @@ def _render(rec) -> str:
         return escape(rec.text)
     lines = [f"[bold magenta]system[/]: {escape(rec.system)}"] if rec.system else []
     for t in rec.turns:
-        weight = " [dim](weight 0)[/]" if t.weight == 0 else ""
+        weight = f" [dim](weight {t.weight:g})[/]" if t.weight != 1 else ""
+        if t.reasoning is not None:
+            lines.append(f"[dim]{t.role} reasoning: {escape(t.reasoning)}[/]")
         lines.append(f"[bold cyan]{t.role}[/]{weight}: {escape(t.content)}")
     if rec.answers:
         if rec.label is not None:

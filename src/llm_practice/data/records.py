@@ -86,6 +86,7 @@ class Record:
         if self.system:
             out.append(self.system)
         out += [t.content for t in self.turns]
+        out += [t.reasoning for t in self.turns if t.reasoning]
         out += self.answers or []
         return out
 
