@@ -257,8 +257,17 @@ def _render(rec) -> str:
 @data.command("prepare-pt")
 @click.argument("inputs", metavar="IN...", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.argument("out", metavar="OUT", type=click.Path(dir_okay=False))
+@click.option("--doc-unit", type=click.Choice(["file", "paragraph", "line"]), default="file",
+              show_default=True, help="What one document of a .txt/.md input is: the whole file, "
+              "each paragraph (blank-line separated) or each line. JSONL/CSV/... records are "
+              "documents as they are.")
 @click.option("--min-chars", default=20, show_default=True, help="Drop shorter documents.")
-@click.option("--max-chars", default=200_000, show_default=True, help="Drop longer documents.")
+@click.option("--max-chars", default=200_000, show_default=True,
+              help="Split longer documents at paragraph/heading boundaries into pieces this long.")
+@click.option("--boilerplate-share", default=0.3, show_default=True,
+              help="Remove lines (16+ characters) found in at least this share of the documents "
+                   "(and in 3 or more): headers, footers, navigation. The documents stay.")
+@click.option("--no-boilerplate", is_flag=True, help="Keep lines that repeat across documents.")
 @click.option("--max-symbol-ratio", default=0.3, show_default=True,
               help="Drop documents with more punctuation/symbols than this share.")
 @click.option("--max-repetition", default=0.5, show_default=True,
@@ -279,14 +288,18 @@ def _render(rec) -> str:
 @click.option("--removed", type=click.Path(dir_okay=False),
               help="Also write every removed document with its reason (JSONL).")
 @click.option("--seed", default=0, show_default=True)
-def prepare_pt_cmd(inputs, out, min_chars, max_chars, max_symbol_ratio, max_repetition, langs,
-                   near_dup_threshold, no_dedup, no_pii, zh_punct, mix, mix_ratio, workers, removed,
-                   seed) -> None:
+def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_share, no_boilerplate,
+                   max_symbol_ratio, max_repetition, langs, near_dup_threshold, no_dedup, no_pii,
+                   zh_punct, mix, mix_ratio, workers, removed, seed) -> None:
     """Clean, filter, deduplicate, mask PII and mix text for post-pretraining.
 
-    Writes OUT (.jsonl with {"text"} or .txt) and OUT's .report.json with what was removed and why.
+    A .txt/.md file is one document (--doc-unit), long ones are split to --max-chars; lines that
+    repeat across many documents are removed from them. Writes OUT (.jsonl with {"text"} or .txt)
+    and OUT's .report.json: documents and characters in and out, and why each was removed.
 
     Example: llmp data prepare-pt raw/*.txt corpus.jsonl --mix general.jsonl --mix-ratio 0.2
+
+    Example: llmp data prepare-pt one_doc_per_line.txt corpus.jsonl --doc-unit line
     """
     from pydantic import ValidationError
 
@@ -294,7 +307,9 @@ def prepare_pt_cmd(inputs, out, min_chars, max_chars, max_symbol_ratio, max_repe
     from ..errors import ConfigError
     from ..validation import config_error
 
-    options = dict(min_chars=min_chars, max_chars=max_chars, max_symbol_ratio=max_symbol_ratio,
+    options = dict(doc_unit=doc_unit, min_chars=min_chars, max_chars=max_chars,
+                   boilerplate=not no_boilerplate, boilerplate_share=boilerplate_share,
+                   max_symbol_ratio=max_symbol_ratio,
                    max_repetition=max_repetition, near_dup_threshold=near_dup_threshold,
                    languages=[x.strip() for x in langs.split(",") if x.strip()], dedup=not no_dedup,
                    pii=not no_pii, zh_punct=zh_punct, mix=list(mix), mix_ratio=mix_ratio,
@@ -306,12 +321,21 @@ def prepare_pt_cmd(inputs, out, min_chars, max_chars, max_symbol_ratio, max_repe
     if mix_ratio > 0 and not mix:
         raise ConfigError("--mix-ratio", "needs a general corpus", "Add --mix FILE.")
     report = prepare_pretraining(list(inputs), out, config, removed)
-    click.echo(f"Read {report.documents_in} documents from {len(inputs)} file(s) "
-               f"({report.workers} workers); kept {report.kept_domain}.")
+    click.echo(f"Read {report.documents_in} documents ({report.doc_unit} per document) from "
+               f"{len(inputs)} file(s) ({report.workers} workers); kept {report.kept_domain}"
+               + (f" ({report.documents_split} long ones split)" if report.documents_split else "")
+               + ".")
+    share = report.chars_out / report.chars_in if report.chars_in else 0
+    click.echo(f"Characters: {report.chars_in:,} in, {report.chars_out:,} out ({share:.0%} kept)")
     for reason, n in sorted(report.removed.items(), key=lambda kv: -kv[1]):
-        click.echo(f"  removed {n:>7}  {reason}")
-    if report.lines_dropped:
-        click.echo(f"  dropped {report.lines_dropped} noisy or repeated lines inside documents")
+        click.echo(f"  removed {n:>7}  {reason} ({report.chars_removed.get(reason, 0):,} characters)")
+    for reason, n in report.lines_removed.items():
+        click.echo(f"  removed {n:>7}  {reason}s inside documents "
+                   f"({report.chars_removed.get(reason, 0):,} characters)")
+    for line in report.boilerplate_lines[:5]:
+        click.echo(f"    boilerplate: {line[:90]}")
+    if report.chars_removed.get("whitespace"):
+        click.echo(f"  whitespace and normalisation: {report.chars_removed['whitespace']:,} characters")
     if report.pii_masked:
         click.echo("  masked " + ", ".join(f"{k} {v}" for k, v in report.pii_masked.items()))
     click.echo("  languages: " + ", ".join(f"{k} {v}" for k, v in report.languages.items()))
@@ -319,4 +343,7 @@ def prepare_pt_cmd(inputs, out, min_chars, max_chars, max_symbol_ratio, max_repe
         click.echo(f"  mixed in {report.general_mixed} general documents "
                    f"(wanted {report.general_wanted} for ratio {mix_ratio})")
     click.echo(f"Wrote {report.documents_out} documents to {out}; report: {report_path(Path(out))}")
+    if report.chars_in and share < 0.5:
+        click.echo(f"Warning: only {share:.0%} of the characters were kept; the report says why.",
+                   err=True)
 
