@@ -326,7 +326,10 @@ def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_shar
                + (f" ({report.documents_split} long ones split)" if report.documents_split else "")
                + ".")
     share = report.chars_out / report.chars_in if report.chars_in else 0
-    click.echo(f"Characters: {report.chars_in:,} in, {report.chars_out:,} out ({share:.0%} kept)")
+    text_in = report.chars_in - report.chars_removed.get("whitespace", 0)
+    click.echo(f"Characters: {report.chars_in:,} in, {report.chars_out:,} out ({share:.0%} kept; "
+               f"{report.chars_out / max(text_in, 1):.0%} of the text after whitespace "
+               "normalisation)")
     for reason, n in sorted(report.removed.items(), key=lambda kv: -kv[1]):
         click.echo(f"  removed {n:>7}  {reason} ({report.chars_removed.get(reason, 0):,} characters)")
     for reason, n in report.lines_removed.items():
@@ -343,7 +346,7 @@ def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_shar
         click.echo(f"  mixed in {report.general_mixed} general documents "
                    f"(wanted {report.general_wanted} for ratio {mix_ratio})")
     click.echo(f"Wrote {report.documents_out} documents to {out}; report: {report_path(Path(out))}")
-    if report.chars_in and share < 0.5:
-        click.echo(f"Warning: only {share:.0%} of the characters were kept; the report says why.",
-                   err=True)
+    if text_in > 0 and report.chars_out / text_in < 0.5:
+        click.echo(f"Warning: only {report.chars_out / text_in:.0%} of the text was kept; the "
+                   "report says why.", err=True)
 
