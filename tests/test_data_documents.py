@@ -138,7 +138,9 @@ def test_cli_reports_characters_per_reason(pages, tmp_path):
     result = CliRunner().invoke(cli, ["data", "prepare-pt", *map(str, pages), str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "Read 6 documents (file per document)" in result.output
-    assert "Characters: " in result.output and "% kept)" in result.output
+    saved = json.loads((tmp_path / "corpus.report.json").read_text())
+    assert f"Characters: {saved['chars_in']:,} in, {saved['chars_out']:,} out (" in result.output
+    assert "of the text after whitespace normalisation" in result.output
     assert "removed      12  boilerplate_lines inside documents" in result.output
     assert f"boilerplate: {HEADER}" in result.output
     lines = CliRunner().invoke(cli, ["data", "prepare-pt", *map(str, pages), str(out), "--workers", "1",

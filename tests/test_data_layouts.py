@@ -70,6 +70,13 @@ def test_llama_factory_kto_labels_are_kept_and_never_flipped(tmp_path):
     assert label_facts(records(out, "qianfan-kto")) == label_facts(records(src))
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_labels_survive_tabular_and_json_files(suffix, tmp_path):
+    out = tmp_path / f"kto{suffix}"
+    assert invoke("data", "convert", LAYOUTS / "kto_mixed.json", out, "--to", "openai").exit_code == 0
+    assert label_facts(records(out)) == label_facts(records(LAYOUTS / "kto_mixed.json"))
+
+
 def test_a_conversion_never_invents_a_label(tmp_path):
     out = tmp_path / "kto.jsonl"
     refused = invoke("data", "convert", DATA / "openai.jsonl", out, "--to", "qianfan-kto")

@@ -35,6 +35,8 @@ def weight_field(obj: dict, where: str) -> float:
 
 def label_field(obj: dict, key: str, where: str) -> bool | None:
     value = obj.get(key)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"  # a CSV cell cannot hold a boolean
     if value is None or isinstance(value, bool):
         return value
     raise FieldProblem(where, f"must be true or false, got {value!r}",
