@@ -127,6 +127,20 @@ def test_every_pair_of_formats_is_lossless_or_stops(source, tmp_path):
         assert report.labels_in == labels and report.labels_out == labels, (source, target)
 
 
+def test_trl_implicit_prompt_and_qianfan_fields_in_the_wrong_place(tmp_path):
+    implicit = tmp_path / "implicit.jsonl"
+    implicit.write_text(json.dumps({"chosen": "The sky is blue.", "rejected": "The sky is green."}) + "\n")
+    (rec,) = records(implicit)
+    assert (rec.turns[0].content, rec.answers) == ("The sky is", [" blue.", " green."])
+    misplaced = tmp_path / "q.jsonl"
+    misplaced.write_text(json.dumps([{"prompt": "a", "response": "b", "score": [1]},
+                                     {"prompt": "c", "response": [["d"], ["e"]]}]) + "\n"
+                         + json.dumps([{"prompt": "c", "response": [["d"], ["e"]], "weight": 0}]) + "\n")
+    result = invoke("data", "validate", misplaced)
+    assert "q.jsonl:1: [0].score: is only read on the last turn." in result.output
+    assert "q.jsonl:2: [0].weight: is not read for ranked answers." in result.output
+
+
 def test_parts_reasoning_loss_weights_and_tool_calls_of_lf_v1():
     first, second, third = records(LAYOUTS / "lf_v1_sft.jsonl")
     assert first.system == "You are careful."

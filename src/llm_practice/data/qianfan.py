@@ -80,6 +80,9 @@ def to_canonical_sft(obj) -> Record:
         rec.turns.append(Turn("user", text_field(turn, "prompt", f"[{i}].prompt")))
         answers = _answers(turn, f"[{i}].response")
         if i < last:
+            if turn.get("score") is not None:
+                raise FieldProblem(f"[{i}].score", "is only read on the last turn",
+                                   "Scores rank the answers of the last turn; remove it here.")
             if len(answers) != 1:
                 raise FieldProblem(f"[{i}].response", f"has {len(answers)} answers; only the last "
                                    "turn may have ranked answers", RESPONSE_HINT)
@@ -98,6 +101,10 @@ def to_canonical_sft(obj) -> Record:
                                    "more answers of the last turn; remove it here.")
             rec.turns.append(assistant_turn(answers[0], weight_field(turn, f"[{i}].weight")))
         else:
+            if turn.get("weight") not in (None, 1):
+                raise FieldProblem(f"[{i}].weight", "is not read for ranked answers",
+                                   "A weight drops one answer from the SFT loss; ranked answers "
+                                   "are all compared. Remove it.")
             rec.answers = answers
     return rec
 
