@@ -146,3 +146,46 @@ def test_cli_reports_characters_per_reason(pages, tmp_path):
     lines = CliRunner().invoke(cli, ["data", "prepare-pt", *map(str, pages), str(out), "--workers", "1",
                                      "--doc-unit", "line", "--no-dedup"])
     assert lines.exit_code == 0 and "too_short" in lines.output
+
+
+def test_folders_and_compressed_inputs_give_the_same_corpus(pages, tmp_path):
+    import gzip
+
+    import zstandard
+
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / ".hidden").mkdir()
+    for i, page in enumerate(pages):
+        data = page.read_bytes()
+        if i % 3 == 0:
+            (tree / f"{page.name}.gz").write_bytes(gzip.compress(data))
+        elif i % 3 == 1:
+            (tree / "sub" / f"{page.name}.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+        else:
+            (tree / page.name).write_bytes(data)
+    (tree / ".hidden" / "junk.txt").write_text("never read, it is hidden " * 20)
+    plain_report, plain_docs = _run(pages, tmp_path)
+    out = tmp_path / "tree.jsonl.gz"
+    report = prepare_pretraining([tree], out, PrepareConfig(workers=1, pii=False))
+    docs = [json.loads(x)["text"] for x in gzip.decompress(out.read_bytes()).decode().splitlines()]
+    assert len(report.inputs) == 6 and sorted(docs) == sorted(plain_docs)
+    assert report.chars_in == plain_report.chars_in
+    assert (tmp_path / "tree.report.json").exists()
+
+
+def test_compressed_jsonl_validates_and_converts(tmp_path):
+    import gzip
+
+    src = tmp_path / "kto.jsonl.gz"
+    rows = [{"prompt": "Sky?", "completion": "Blue.", "label": True},
+            {"prompt": "Sky?", "completion": "Green.", "label": False}]
+    src.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    result = CliRunner().invoke(cli, ["data", "validate", str(src), "--stage", "kto"])
+    assert result.exit_code == 0 and "format trl (detected)" in result.output
+    out = tmp_path / "kto.sharegpt.jsonl.xz"
+    assert CliRunner().invoke(cli, ["data", "convert", str(src), str(out), "--to", "sharegpt"]).exit_code == 0
+    import lzma
+
+    written = [json.loads(x) for x in lzma.decompress(out.read_bytes()).decode().splitlines()]
+    assert [w["kto_tag"] for w in written] == [True, False]

@@ -255,7 +255,7 @@ def _render(rec) -> str:
 
 
 @data.command("prepare-pt")
-@click.argument("inputs", metavar="IN...", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("inputs", metavar="IN...", nargs=-1, required=True, type=click.Path())
 @click.argument("out", metavar="OUT", type=click.Path(dir_okay=False))
 @click.option("--doc-unit", type=click.Choice(["file", "paragraph", "line"]), default="file",
               show_default=True, help="What one document of a .txt/.md input is: the whole file, "
@@ -293,6 +293,7 @@ def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_shar
                    zh_punct, mix, mix_ratio, workers, removed, seed) -> None:
     """Clean, filter, deduplicate, mask PII and mix text for post-pretraining.
 
+    IN may be files or folders of them, compressed or not (.gz, .bz2, .xz, .zst).
     A .txt/.md file is one document (--doc-unit), long ones are split to --max-chars; lines that
     repeat across many documents are removed from them. Writes OUT (.jsonl with {"text"} or .txt)
     and OUT's .report.json: documents and characters in and out, and why each was removed.
@@ -322,7 +323,7 @@ def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_shar
         raise ConfigError("--mix-ratio", "needs a general corpus", "Add --mix FILE.")
     report = prepare_pretraining(list(inputs), out, config, removed)
     click.echo(f"Read {report.documents_in} documents ({report.doc_unit} per document) from "
-               f"{len(inputs)} file(s) ({report.workers} workers); kept {report.kept_domain}"
+               f"{len(report.inputs)} file(s) ({report.workers} workers); kept {report.kept_domain}"
                + (f" ({report.documents_split} long ones split)" if report.documents_split else "")
                + ".")
     share = report.chars_out / report.chars_in if report.chars_in else 0

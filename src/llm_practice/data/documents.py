@@ -25,19 +25,47 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+INPUT_SUFFIXES = TEXT_SUFFIXES + (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
 UNITS = ("file", "paragraph", "line")
 _PARAGRAPHS = re.compile(r"\n[ \t\u3000]*\n")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?.;；])\s*")
 _NUMBERED = re.compile(r"^\d+(\.\d+)*\.?\s+\S")
 
 
+def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders become the data files under them (sorted, hidden ones skipped),
+    compressed ones (`.gz`, `.bz2`, `.xz`, `.zst`) included."""
+    from ..errors import DatasetFormatError
+    from .files import inner_suffix
+
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted(p for p in path.rglob("*") if p.is_file() and inner_suffix(p) in INPUT_SUFFIXES
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not found:
+            raise DatasetFormatError(path, None, None, "this folder holds no data files",
+                                     f"Put {', '.join(INPUT_SUFFIXES)} files (optionally .gz/.zst) in it.")
+        out += found
+    return out
+
+
+def is_text_file(path: Path) -> bool:
+    from .files import inner_suffix
+
+    return inner_suffix(Path(path)) in TEXT_SUFFIXES
+
+
 def read_documents(paths: Iterable[Path], unit: str = "file") -> Iterator[str]:
     """Yield the documents of each input, in order (see the module docstring for units)."""
+    from .files import open_text
     from .validate import iter_canonical
 
     for path in paths:
         path = Path(path)
-        if path.suffix.lower() not in TEXT_SUFFIXES:
+        if not is_text_file(path):
             for _, rec in iter_canonical(path, stage="pt"):
                 yield rec.text
             continue
@@ -45,7 +73,8 @@ def read_documents(paths: Iterable[Path], unit: str = "file") -> Iterator[str]:
             from ..errors import DatasetFormatError
 
             raise DatasetFormatError(path, None, None, "no such file", "Check the path.")
-        text = path.read_text(encoding="utf-8-sig", errors="replace").replace("\r\n", "\n")
+        with open_text(path, encoding="utf-8-sig", errors="replace") as f:
+            text = f.read().replace("\r\n", "\n")
         yield from UNIT_SPLITTERS[unit](text)
 
 

@@ -33,9 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import ConfigError
 from . import clean
 from ..atomic import atomic_path
-from .documents import (TEXT_SUFFIXES, Boilerplate, find_boilerplate, read_documents, remove_boilerplate,
-                        split_document)
-from .files import write_records
+from .documents import (Boilerplate, expand_inputs, find_boilerplate, is_text_file, read_documents,
+                        remove_boilerplate, split_document)
+from .files import COMPRESSED, inner_suffix, write_records
 
 BATCH = 256
 
@@ -195,10 +195,10 @@ def _sample_general(paths: list[Path], k: int, seed: int, unit: str) -> list[str
 def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: PrepareConfig | None = None,
                         removed_path: str | Path | None = None) -> PrepareReport:
     config = config or PrepareConfig()
-    inputs = [Path(p) for p in inputs]
+    inputs = expand_inputs(inputs)
     out = Path(out)
-    if out.suffix.lower() not in (".jsonl", ".txt"):
-        raise ConfigError("OUT", f"must end in .jsonl or .txt, got '{out.name}'",
+    if inner_suffix(out) not in (".jsonl", ".txt"):
+        raise ConfigError("OUT", f"must end in .jsonl or .txt (optionally .gz/.zst), got '{out.name}'",
                           "A .jsonl file holds one {\"text\": ...} per line.")
     if config.dedup:
         from .minhash import MinHasher
@@ -213,7 +213,7 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
     boilerplate = Boilerplate()
     # lines of a text file as documents: repeats among them are dedup's job
     if config.boilerplate and (config.doc_unit != "line"
-                               or any(p.suffix.lower() not in TEXT_SUFFIXES for p in inputs)):
+                               or not all(map(is_text_file, inputs))):
         boilerplate = find_boilerplate(read_documents(inputs, config.doc_unit),
                                        config.boilerplate_share, config.boilerplate_min_docs,
                                        config.boilerplate_min_chars)
@@ -290,7 +290,8 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
 
 
 def report_path(out: Path) -> Path:
-    return out.with_name(out.stem + ".report.json")
+    stem = Path(out.stem).stem if out.suffix.lower() in COMPRESSED else out.stem
+    return out.with_name(stem + ".report.json")
 
 
 def _mix(config: PrepareConfig, report: PrepareReport, pii: Counter) -> list[str]:
@@ -299,6 +300,7 @@ def _mix(config: PrepareConfig, report: PrepareReport, pii: Counter) -> list[str
     want = round(report.kept_domain * config.mix_ratio / (1 - config.mix_ratio))
     report.general_wanted = want
     no_dedup = config.model_copy(update={"dedup": False})
+    config = config.model_copy(update={"mix": expand_inputs(config.mix)})
     general = []
     for raw in _sample_general(config.mix, int(want * 1.2) + 1, config.seed, config.doc_unit):
         pieces, _, info = clean_document(raw, no_dedup)
