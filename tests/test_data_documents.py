@@ -189,3 +189,66 @@ def test_compressed_jsonl_validates_and_converts(tmp_path):
 
     written = [json.loads(x) for x in lzma.decompress(out.read_bytes()).decode().splitlines()]
     assert [w["kto_tag"] for w in written] == [True, False]
+
+
+def _big_pages(folder: Path, n: int, paragraphs: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        rng = random.Random(1000 + i)
+        body = "\n\n".join(_paragraph(rng, 4) for _ in range(paragraphs))
+        path = folder / f"doc{i:02d}.txt"
+        path.write_text(f"{HEADER}\n\n{body}\n\n{FOOTER}\n", encoding="utf-8")
+        paths.append(path)
+    paths[5].write_text(paths[2].read_text(encoding="utf-8"), encoding="utf-8")  # an exact duplicate
+    return paths
+
+
+def test_a_resumed_run_redoes_only_unfinished_files(tmp_path):
+    pages = _big_pages(tmp_path / "in", 8, 20)
+    fresh = tmp_path / "fresh.jsonl"
+    prepare_pretraining(pages, fresh, PrepareConfig(workers=1))
+    work, out = tmp_path / "work", tmp_path / "out.jsonl"
+    first = prepare_pretraining(pages, out, PrepareConfig(workers=1, work_dir=work))
+    assert (first.files_mapped, first.files_reused) == (8, 0)
+    stored = sorted(work.glob("map-*.pkl"))
+    assert len(stored) == 8 and out.read_text() == fresh.read_text()
+    for lost in stored[:3]:  # as if the run had been stopped before these files were finished
+        lost.unlink()
+    (work / ".map-partial.pkl.123.tmp").write_bytes(b"half a pickle")  # a killed writer's leftover
+    kept = {p: p.stat().st_mtime_ns for p in stored[3:]}
+    second = prepare_pretraining(pages, out, PrepareConfig(workers=2, work_dir=work))
+    assert (second.files_mapped, second.files_reused) == (3, 5)
+    assert {p: p.stat().st_mtime_ns for p in stored[3:]} == kept  # not redone
+    assert out.read_text() == fresh.read_text()  # each kept document exactly once
+    assert second.removed == first.removed == {"exact_duplicate": 1}
+    changed = prepare_pretraining(pages, out, PrepareConfig(workers=1, work_dir=work, min_chars=50))
+    assert changed.files_reused == 0  # other options: other results, nothing reused
+
+
+def test_kill_9_mid_run_then_resume(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pages = _big_pages(tmp_path / "in", 24, 150)
+    fresh = tmp_path / "fresh.jsonl"
+    prepare_pretraining(pages, fresh, PrepareConfig(workers=1))
+    work, out = tmp_path / "work", tmp_path / "out.jsonl"
+    args = ["data", "prepare-pt", str(tmp_path / "in"), str(out), "--workers", "1", "--work-dir", str(work)]
+    code = "import sys; from llm_practice.cli.main import main; main(sys.argv[1:])"
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env={**os.environ})
+    deadline = time.monotonic() + 120
+    while len(list(work.glob("map-*.pkl"))) < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the run finished before it could be killed: make the input bigger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(work.glob("map-*.pkl")))
+    assert 3 <= finished < 24 and not out.exists()
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert f"Resumed: {finished} file(s) cleaned by an earlier run" in result.output
+    assert out.read_text() == fresh.read_text()

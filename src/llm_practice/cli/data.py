@@ -285,12 +285,16 @@ def _render(rec) -> str:
 @click.option("--mix-ratio", default=0.0, show_default=True,
               help="Share of the output taken from --mix documents, e.g. 0.2.")
 @click.option("--workers", type=int, help="Processes (default: all cores).")
+@click.option("--work-dir", type=click.Path(file_okay=False),
+              help="Keep each input file's cleaned results here; a run stopped part-way (even by "
+                   "kill -9) and started again with the same inputs and options redoes only the "
+                   "files it had not finished.")
 @click.option("--removed", type=click.Path(dir_okay=False),
               help="Also write every removed document with its reason (JSONL).")
 @click.option("--seed", default=0, show_default=True)
 def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_share, no_boilerplate,
                    max_symbol_ratio, max_repetition, langs, near_dup_threshold, no_dedup, no_pii,
-                   zh_punct, mix, mix_ratio, workers, removed, seed) -> None:
+                   zh_punct, mix, mix_ratio, workers, work_dir, removed, seed) -> None:
     """Clean, filter, deduplicate, mask PII and mix text for post-pretraining.
 
     IN may be files or folders of them, compressed or not (.gz, .bz2, .xz, .zst).
@@ -314,7 +318,7 @@ def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_shar
                    max_repetition=max_repetition, near_dup_threshold=near_dup_threshold,
                    languages=[x.strip() for x in langs.split(",") if x.strip()], dedup=not no_dedup,
                    pii=not no_pii, zh_punct=zh_punct, mix=list(mix), mix_ratio=mix_ratio,
-                   workers=workers, seed=seed)
+                   workers=workers, seed=seed, work_dir=work_dir)
     try:
         config = PrepareConfig(**options)
     except ValidationError as e:
@@ -326,6 +330,9 @@ def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_shar
                f"{len(report.inputs)} file(s) ({report.workers} workers); kept {report.kept_domain}"
                + (f" ({report.documents_split} long ones split)" if report.documents_split else "")
                + ".")
+    if report.files_reused:
+        click.echo(f"Resumed: {report.files_reused} file(s) cleaned by an earlier run reused from "
+                   f"{work_dir}, {report.files_mapped} cleaned now.")
     share = report.chars_out / report.chars_in if report.chars_in else 0
     text_in = report.chars_in - report.chars_removed.get("whitespace", 0)
     click.echo(f"Characters: {report.chars_in:,} in, {report.chars_out:,} out ({share:.0%} kept; "

@@ -36,6 +36,7 @@ from ..atomic import atomic_path
 from .documents import (Boilerplate, expand_inputs, find_boilerplate, is_text_file, read_documents,
                         remove_boilerplate, split_document)
 from .files import COMPRESSED, inner_suffix, write_records
+from .stages import map_files
 
 BATCH = 256
 
@@ -63,6 +64,7 @@ class PrepareConfig(BaseModel):
     mix: list[Path] = []
     mix_ratio: float = Field(0.0, ge=0, lt=1)
     workers: int | None = None
+    work_dir: Path | None = None  # keep per-file map results here; a stopped run resumes
     seed: int = 0
 
 
@@ -87,6 +89,8 @@ class PrepareReport(BaseModel):
     general_mixed: int = 0
     general_wanted: int = 0
     workers: int = 1
+    files_mapped: int = 0  # input files cleaned in this run
+    files_reused: int = 0  # input files whose results a stopped run had left in the work folder
 
 
 # ---- worker side ---------------------------------------------------------------------------
@@ -233,17 +237,29 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
         if removed_file:
             removed_file.write(json.dumps({"reason": reason, "text": text}, ensure_ascii=False) + "\n")
 
-    failure: list[Exception] = []
-    docs = read_documents(inputs, config.doc_unit)
+    pool = None
+
+    def run(files: list[Path]):
+        nonlocal pool
+        if pool is None and workers > 1:
+            pool = get_context("spawn").Pool(workers, initializer=_init, initargs=(config, boilerplate))
+        elif workers == 1:
+            _init(config, boilerplate)
+        failure: list[Exception] = []
+        batches = _batches(read_documents(files, config.doc_unit), failure)
+        yield from (pool.imap(_work, batches, chunksize=1) if pool else map(_work, batches))
+        if failure:
+            raise failure[0]
+
+    def done(reused: bool) -> None:
+        if reused:
+            report.files_reused += 1
+        else:
+            report.files_mapped += 1
+
+    results = map_files(inputs, config.model_dump(), boilerplate.keys, config.work_dir, run, done)
     with atomic_path(out.with_name(out.name + ".domain")) as domain_tmp:
         with domain_tmp.open("w", encoding="utf-8") as domain:
-            if workers > 1:
-                pool = get_context("spawn").Pool(workers, initializer=_init,
-                                                 initargs=(config, boilerplate))
-                results = pool.imap(_work, _batches(docs, failure), chunksize=1)
-            else:
-                _init(config, boilerplate)
-                pool, results = None, map(_work, _batches(docs, failure))
             try:
                 for batch in results:
                     for pieces, verdict, info, raw in batch:
@@ -269,8 +285,6 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
                             report.kept_domain += 1
                             report.chars_out += len(text)
                             domain.write(json.dumps(text, ensure_ascii=False) + "\n")
-                if failure:
-                    raise failure[0]
             finally:
                 if pool:
                     pool.terminate()
