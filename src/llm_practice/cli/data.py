@@ -284,7 +284,13 @@ def _render(rec) -> str:
               help="A general corpus to mix in (repeatable).")
 @click.option("--mix-ratio", default=0.0, show_default=True,
               help="Share of the output taken from --mix documents, e.g. 0.2.")
-@click.option("--workers", type=int, help="Processes (default: all cores).")
+@click.option("--workers", type=int, help="Processes (default: all cores), or Ray CPUs when "
+              "--executor ray starts a local Ray instance.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where the cleaning runs: local processes, or Ray tasks (one per input file); "
+                   "deduplication stays global in this process either way.")
+@click.option("--address", help="A running Ray cluster for --executor ray (e.g. auto or "
+              "HEAD:6379); without it a local Ray instance is started.")
 @click.option("--work-dir", type=click.Path(file_okay=False),
               help="Keep each input file's cleaned results here; a run stopped part-way (even by "
                    "kill -9) and started again with the same inputs and options redoes only the "
@@ -294,7 +300,8 @@ def _render(rec) -> str:
 @click.option("--seed", default=0, show_default=True)
 def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_share, no_boilerplate,
                    max_symbol_ratio, max_repetition, langs, near_dup_threshold, no_dedup, no_pii,
-                   zh_punct, mix, mix_ratio, workers, work_dir, removed, seed) -> None:
+                   zh_punct, mix, mix_ratio, workers, executor, address, work_dir, removed,
+                   seed) -> None:
     """Clean, filter, deduplicate, mask PII and mix text for post-pretraining.
 
     IN may be files or folders of them, compressed or not (.gz, .bz2, .xz, .zst).
@@ -318,16 +325,19 @@ def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_shar
                    max_repetition=max_repetition, near_dup_threshold=near_dup_threshold,
                    languages=[x.strip() for x in langs.split(",") if x.strip()], dedup=not no_dedup,
                    pii=not no_pii, zh_punct=zh_punct, mix=list(mix), mix_ratio=mix_ratio,
-                   workers=workers, seed=seed, work_dir=work_dir)
+                   workers=workers, seed=seed, work_dir=work_dir, executor=executor,
+                   address=address)
     try:
         config = PrepareConfig(**options)
     except ValidationError as e:
         raise config_error(e) from None
+    if address and executor != "ray":
+        raise ConfigError("--address", "only goes with --executor ray")
     if mix_ratio > 0 and not mix:
         raise ConfigError("--mix-ratio", "needs a general corpus", "Add --mix FILE.")
     report = prepare_pretraining(list(inputs), out, config, removed)
     click.echo(f"Read {report.documents_in} documents ({report.doc_unit} per document) from "
-               f"{len(report.inputs)} file(s) ({report.workers} workers); kept {report.kept_domain}"
+               f"{len(report.inputs)} file(s) ({report.workers} {executor} workers); kept {report.kept_domain}"
                + (f" ({report.documents_split} long ones split)" if report.documents_split else "")
                + ".")
     if report.files_reused:

@@ -24,7 +24,6 @@ import json
 import os
 import random
 from collections import Counter
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Iterator, Literal
 
@@ -35,6 +34,7 @@ from . import clean
 from ..atomic import atomic_path
 from .documents import (Boilerplate, expand_inputs, find_boilerplate, is_text_file, read_documents,
                         remove_boilerplate, split_document)
+from .executors import local_executor, ray_executor
 from .files import COMPRESSED, inner_suffix, write_records
 from .stages import map_files
 
@@ -64,6 +64,8 @@ class PrepareConfig(BaseModel):
     mix: list[Path] = []
     mix_ratio: float = Field(0.0, ge=0, lt=1)
     workers: int | None = None
+    executor: Literal["local", "ray"] = "local"
+    address: str | None = None  # a Ray cluster; None starts a local one
     work_dir: Path | None = None  # keep per-file map results here; a stopped run resumes
     seed: int = 0
 
@@ -237,28 +239,18 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
         if removed_file:
             removed_file.write(json.dumps({"reason": reason, "text": text}, ensure_ascii=False) + "\n")
 
-    pool = None
-
-    def run(files: list[Path]):
-        nonlocal pool
-        if pool is None and workers > 1:
-            pool = get_context("spawn").Pool(workers, initializer=_init, initargs=(config, boilerplate))
-        elif workers == 1:
-            _init(config, boilerplate)
-        failure: list[Exception] = []
-        batches = _batches(read_documents(files, config.doc_unit), failure)
-        yield from (pool.imap(_work, batches, chunksize=1) if pool else map(_work, batches))
-        if failure:
-            raise failure[0]
-
     def done(reused: bool) -> None:
         if reused:
             report.files_reused += 1
         else:
             report.files_mapped += 1
 
-    results = map_files(inputs, config.model_dump(), boilerplate.keys, config.work_dir, run, done)
-    with atomic_path(out.with_name(out.name + ".domain")) as domain_tmp:
+    if config.executor == "ray":
+        executor = ray_executor(config, boilerplate, workers, config.address)
+    else:
+        executor = local_executor(config, boilerplate, workers, _work, _init, _batches, read_documents)
+    with executor as run, atomic_path(out.with_name(out.name + ".domain")) as domain_tmp:
+        results = map_files(inputs, config.model_dump(), boilerplate.keys, config.work_dir, run, done)
         with domain_tmp.open("w", encoding="utf-8") as domain:
             try:
                 for batch in results:
@@ -286,8 +278,6 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
                             report.chars_out += len(text)
                             domain.write(json.dumps(text, ensure_ascii=False) + "\n")
             finally:
-                if pool:
-                    pool.terminate()
                 if removed_file:
                     removed_file.close()
         general = _mix(config, report, pii)

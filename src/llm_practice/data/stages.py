@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 # options that change only the reduce step, or nothing at all
-REDUCE_ONLY = {"workers", "mix", "mix_ratio", "near_dup_threshold", "work_dir"}
+REDUCE_ONLY = {"workers", "executor", "address", "mix", "mix_ratio", "near_dup_threshold",
+               "work_dir"}
 
 Batches = Iterator[list[tuple]]
 
