@@ -104,3 +104,14 @@ def test_a_killed_ray_worker_is_retried_and_a_stopped_run_resumes(cluster, tmp_p
     resumed = prepare_pretraining(paths, out, PrepareConfig(workers=2, executor="ray", work_dir=work))
     assert (resumed.files_mapped, resumed.files_reused) == (5, 11)
     assert _kept(out) == _kept(fresh)
+
+
+def test_an_unreachable_cluster_address_is_a_clear_error(tmp_path):
+    from click.testing import CliRunner
+
+    from llm_practice.cli.main import cli
+
+    paths = _inputs(tmp_path / "in")
+    result = CliRunner().invoke(cli, ["data", "prepare-pt", str(paths[0]), str(tmp_path / "o.jsonl"),
+                                      "--executor", "ray", "--address", "127.0.0.1:9"])
+    assert result.exit_code == 2 and "cannot reach a Ray cluster at 127.0.0.1:9" in result.output

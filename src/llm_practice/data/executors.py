@@ -79,7 +79,9 @@ def ray_executor(config, boilerplate, workers: int, address: str | None):
     except ImportError as e:
         raise EngineMissingError("ray", "pip install 'llm-practice[cluster]'",
                                  "needed for --executor ray") from e
-    started = not ray.is_initialized()
+    if address and address != "auto":
+        _reachable(address)  # ray.init retries an unreachable address for minutes
+    started = not ray.is_initialized()  # a caller's own Ray session is used as it is
     if started:
         try:
             if address:
@@ -108,6 +110,19 @@ def ray_executor(config, boilerplate, workers: int, address: str | None):
     finally:
         if started:
             ray.shutdown()
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            return
+    except (OSError, ValueError) as e:
+        raise ConfigError("--address", f"cannot reach a Ray cluster at {address} ({e})",
+                          "Give HOST:PORT of the head node (`ray start --head` prints it), or auto "
+                          "on a node of the cluster, or leave --address out to start a local one.") from None
 
 
 def _get(ray, ref) -> list[list[tuple]]:
