@@ -1,6 +1,6 @@
 """Where `prepare-pt`'s map step runs: local worker processes, or Ray tasks on a cluster.
 
-The map step (clean, filter, mask, split, hash: see `prepare.clean_document`) is independent per
+The map step (clean, filter, mask, split, hash: see `mapstep.py`) is independent per
 document and per input file; the reduce step (exact and MinHash near-duplicate removal across the
 whole corpus, mixing, writing) stays in the driver, so the kept documents are the same whichever
 executor ran the map, and duplicates are found across files and workers, not per shard.
@@ -25,26 +25,27 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import ConfigError, EngineMissingError
+from .documents import read_documents
+from .mapstep import batches, init_worker, map_batch
 
 EXECUTORS = ("local", "ray")
 Run = Callable[[list[Path]], Iterator[list[tuple]]]
 
 
 @contextmanager
-def local_executor(config, boilerplate, workers: int, work: Callable, init: Callable, batches: Callable,
-                   read: Callable):
+def local_executor(config, boilerplate, workers: int):
     """-> run(files): map batches of those files' documents in a process pool, in order."""
     from multiprocessing import get_context
 
-    pool = get_context("spawn").Pool(workers, initializer=init, initargs=(config, boilerplate)) \
-        if workers > 1 else None
+    pool = get_context("spawn").Pool(workers, initializer=init_worker,
+                                     initargs=(config, boilerplate)) if workers > 1 else None
     if pool is None:
-        init(config, boilerplate)
+        init_worker(config, boilerplate)
 
     def run(files: list[Path]):
         failure: list[Exception] = []
-        items = batches(read(files, config.doc_unit), failure)
-        yield from (pool.imap(work, items, chunksize=1) if pool else map(work, items))
+        items = batches(read_documents(files, config.doc_unit), failure)
+        yield from (pool.imap(map_batch, items, chunksize=1) if pool else map(map_batch, items))
         if failure:
             raise failure[0]
 
@@ -57,18 +58,11 @@ def local_executor(config, boilerplate, workers: int, work: Callable, init: Call
 
 def map_file(path: str, config, boilerplate) -> list[list[tuple]]:
     """One input file's map results (runs inside a Ray worker)."""
-    from .documents import read_documents
-    from .prepare import BATCH, _init, _work
-
-    _init(config, boilerplate)
-    out, batch = [], []
-    for doc in read_documents([Path(path)], config.doc_unit):
-        batch.append(doc)
-        if len(batch) == BATCH:
-            out.append(_work(batch))
-            batch = []
-    if batch:
-        out.append(_work(batch))
+    init_worker(config, boilerplate)
+    failure: list[Exception] = []
+    out = [map_batch(b) for b in batches(read_documents([Path(path)], config.doc_unit), failure)]
+    if failure:
+        raise failure[0]
     return out
 
 

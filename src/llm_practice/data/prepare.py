@@ -19,27 +19,22 @@ Cluster executors (datatrove's Slurm/Ray) are not wired: this runs on one machin
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
 from collections import Counter
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConfigError
-from . import clean
 from ..atomic import atomic_path
-from .documents import (Boilerplate, expand_inputs, find_boilerplate, is_text_file, read_documents,
-                        remove_boilerplate, split_document)
+from ..errors import ConfigError
+from .documents import Boilerplate, expand_inputs, find_boilerplate, is_text_file, read_documents
 from .executors import local_executor, ray_executor
 from .files import COMPRESSED, inner_suffix, write_records
+from .mapstep import clean_document
 from .stages import map_files
-
-BATCH = 256
-
 
 class PrepareConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -95,94 +90,7 @@ class PrepareReport(BaseModel):
     files_reused: int = 0  # input files whose results a stopped run had left in the work folder
 
 
-# ---- worker side ---------------------------------------------------------------------------
-
-_CONFIG: PrepareConfig | None = None
-_HASHER = None
-_BOILERPLATE = Boilerplate()
-
-
-def _init(config: PrepareConfig, boilerplate: Boilerplate | None = None) -> None:
-    global _CONFIG, _HASHER, _BOILERPLATE
-    from .minhash import MinHasher
-
-    _CONFIG = config
-    _HASHER = MinHasher(config.num_perm, config.shingle, seed=config.seed + 1) if config.dedup else None
-    _BOILERPLATE = boilerplate or Boilerplate()
-
-
-def clean_document(text: str, config: PrepareConfig, boilerplate: Boilerplate | None = None
-                   ) -> tuple[list[str] | None, str, dict]:
-    """-> (cleaned pieces or None, reason it was removed or its language, details).
-
-    details: "chars" (reason -> characters removed, summing to len(text) minus the pieces),
-    "lines" (reason -> lines removed), "pii" (kind -> masked)."""
-    chars, lines = Counter(), Counter()
-    info = {"chars": chars, "lines": lines}
-    text, cut, n = remove_boilerplate(text, boilerplate or Boilerplate())
-    chars["boilerplate_line"] += cut
-    lines["boilerplate_line"] += n
-    before = len(text)
-    text = clean.normalize(text, config.zh_punct)
-    text, dropped, dropped_chars = clean.filter_lines(text, config.max_line_symbol_ratio)
-    lines.update(dropped)
-    chars.update(dropped_chars)
-    chars["whitespace"] += before - len(text) - sum(dropped_chars.values())
-    verdict = None
-    if len(text) < config.min_chars:
-        verdict = "too_short"
-    elif clean.symbol_ratio(text) > config.max_symbol_ratio:
-        verdict = "symbols"
-    elif clean.repetition(text) > config.max_repetition:
-        verdict = "repetition"
-    else:
-        lang = clean.language(text)
-        if config.languages and lang not in config.languages:
-            verdict = f"language_{lang}"
-    if verdict:
-        chars[verdict] += len(text)
-        return None, verdict, info
-    if config.pii:
-        masked, found = clean.mask_pii(text)
-        chars["pii_masking"] += len(text) - len(masked)  # may be negative: a tag longer than the text
-        text, info["pii"] = masked, dict(found)
-    pieces = split_document(text, config.max_chars)
-    chars["whitespace"] += len(text) - sum(map(len, pieces))
-    return pieces, lang, info
-
-
-def _work(batch: list[str]) -> list[tuple]:
-    out = []
-    for raw in batch:
-        pieces, verdict, info = clean_document(raw, _CONFIG, _BOILERPLATE)
-        info["chars_in"] = len(raw)
-        if pieces is None:
-            out.append((None, verdict, info, raw))
-            continue
-        hashed = [(text, hashlib.blake2b(text.encode(), digest_size=16).digest(),
-                   _HASHER.signature(text) if _HASHER else None) for text in pieces]
-        out.append((hashed, verdict, info, None))
-    return out
-
-
 # ---- main side -----------------------------------------------------------------------------
-
-def _batches(items: Iterator[str], failure: list) -> Iterator[list[str]]:
-    """Batches for the pool. An input error is stashed, not raised: `Pool.imap` hangs when its
-    iterable raises (CPython issue 66587), so the caller re-raises it after the pool drains."""
-    batch: list[str] = []
-    try:
-        for item in items:
-            batch.append(item)
-            if len(batch) == BATCH:
-                yield batch
-                batch = []
-    except Exception as e:  # noqa: BLE001  re-raised by prepare_pretraining
-        failure.append(e)
-        return
-    if batch:
-        yield batch
-
 
 def _sample_general(paths: list[Path], k: int, seed: int, unit: str) -> list[str]:
     """Reservoir sample of k general documents (memory holds only k)."""
@@ -248,7 +156,7 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
     if config.executor == "ray":
         executor = ray_executor(config, boilerplate, workers, config.address)
     else:
-        executor = local_executor(config, boilerplate, workers, _work, _init, _batches, read_documents)
+        executor = local_executor(config, boilerplate, workers)
     with executor as run, atomic_path(out.with_name(out.name + ".domain")) as domain_tmp:
         results = map_files(inputs, config.model_dump(), boilerplate.keys, config.work_dir, run, done)
         with domain_tmp.open("w", encoding="utf-8") as domain:
