@@ -160,7 +160,12 @@ def test_llama_factory_alpaca_history_to_sharegpt(tmp_path):
 
 def test_sharegpt_function_calls_survive_openai_round_trip_but_not_alpaca(tmp_path):
     out = tmp_path / "a.jsonl"
-    result = invoke("data", "convert", str(FIXTURES / "sharegpt.json"), str(out), "--to", "alpaca")
+    refused = run_llmp("data", "convert", str(FIXTURES / "sharegpt.json"), str(out), "--to", "alpaca")
+    assert refused.returncode == 4 and not out.exists()
+    assert "1 records cannot be written: alpaca has no place for function calls" in refused.stderr
+    assert "(2 records read); nothing was written" in refused.stderr and "--lossy" in refused.stderr
+    result = invoke("data", "convert", str(FIXTURES / "sharegpt.json"), str(out), "--to", "alpaca",
+                    "--lossy")
     assert result.exit_code == 0
     assert "1 records skipped: alpaca has no place for function calls" in result.output
     assert len(out.read_text(encoding="utf-8").splitlines()) == 1
@@ -171,8 +176,12 @@ def test_sharegpt_function_calls_survive_openai_round_trip_but_not_alpaca(tmp_pa
 
 def test_ranked_lists_become_pairs_with_ties_skipped(tmp_path):
     all_pairs, adjacent = tmp_path / "all.jsonl", tmp_path / "adj.jsonl"
+    refused = invoke("data", "convert", str(FIXTURES / "qianfan_rm.jsonl"), str(all_pairs),
+                     "--to", "alpaca")
+    assert refused.exit_code == 4 and not all_pairs.exists()
+    assert "1 records: answer pairs with equal scores skipped (1)" in refused.output
     result = invoke("data", "convert", str(FIXTURES / "qianfan_rm.jsonl"), str(all_pairs),
-                    "--to", "alpaca")
+                    "--to", "alpaca", "--lossy")
     assert result.exit_code == 0
     assert "Converted 3 records (qianfan) into 6 alpaca records" in result.output
     assert "1 records: answer pairs with equal scores skipped (1)" in result.output
@@ -181,7 +190,7 @@ def test_ranked_lists_become_pairs_with_ties_skipped(tmp_path):
         ("A cat, calm and clean.", "A dog."), ("A cat, calm and clean.", "A goldfish.")]
     assert rows[0]["history"] == [["Hi", "Hello!"]] and rows[0]["system"] == "Answer briefly."
     invoke("data", "convert", str(FIXTURES / "qianfan_rm.jsonl"), str(adjacent), "--to", "qianfan-dpo",
-           "--pairs", "adjacent")
+           "--pairs", "adjacent", "--lossy")
     pairs = [json.loads(x)[-1] for x in adjacent.read_text(encoding="utf-8").splitlines()]
     assert [(p["chosen"], p["rejected"]) for p in pairs] == [
         ("Hangzhou, for Longjing tea.", "Hangzhou."), ("Hangzhou.", "No idea."), ("2", "11"),
@@ -190,11 +199,14 @@ def test_ranked_lists_become_pairs_with_ties_skipped(tmp_path):
 
 def test_sft_to_prompt_set_and_kto(tmp_path):
     prompts = tmp_path / "p.jsonl"
-    result = invoke("data", "convert", str(FIXTURES / "qianfan_rm.jsonl"), str(prompts), "--to", "prompt")
+    result = invoke("data", "convert", str(FIXTURES / "qianfan_rm.jsonl"), str(prompts), "--to",
+                    "prompt", "--lossy")
     assert result.exit_code == 0 and "answers dropped" in result.output
     assert invoke("data", "validate", str(prompts), "--stage", "grpo").exit_code == 0
     kto = tmp_path / "k.jsonl"
-    assert invoke("data", "convert", str(FIXTURES / "trl_pref.jsonl"), str(kto), "--to", "qianfan-kto").exit_code == 0
+    assert invoke("data", "convert", str(FIXTURES / "trl_pref.jsonl"), str(kto), "--to", "qianfan-kto").exit_code == 4
+    assert invoke("data", "convert", str(FIXTURES / "trl_pref.jsonl"), str(kto), "--to", "qianfan-kto",
+                  "--lossy").exit_code == 0
     assert dict(validate_dataset(kto, "qianfan-kto").kinds) == {"unpaired": 6}
 
 

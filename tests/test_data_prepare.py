@@ -99,7 +99,7 @@ def test_language_identification_on_examples():
 def test_filters_and_report_on_the_raw_example(tmp_path):
     out = tmp_path / "corpus.jsonl"
     result = invoke("data", "prepare-pt", str(EXAMPLES / "raw" / "domain_raw.txt"), str(out),
-                    "--workers", "1", "--removed", str(tmp_path / "removed.jsonl"))
+                    "--workers", "1", "--removed", str(tmp_path / "removed.jsonl"), "--doc-unit", "line")
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "corpus.report.json").read_text())
     assert report["removed"] == {"exact_duplicate": 5, "near_duplicate": 5, "repetition": 1, "too_short": 2}
@@ -119,7 +119,7 @@ def test_mixing_with_a_general_corpus(tmp_path):
                                for i in range(100)), encoding="utf-8")
     out = tmp_path / "mixed.jsonl"
     result = invoke("data", "prepare-pt", str(domain), str(out), "--mix", str(general), "--mix-ratio", "0.2",
-                    "--workers", "1")
+                    "--workers", "1", "--doc-unit", "line")
     assert result.exit_code == 0, result.output
     docs = [json.loads(x)["text"] for x in out.read_text(encoding="utf-8").splitlines()]
     general_docs = [i for i, d in enumerate(docs) if d.startswith("General science")]

@@ -398,3 +398,23 @@ class DeadlineError(LlmpError, TimeoutError):
         self.seconds = seconds
         super().__init__(f"The request waited {seconds:g} s for a free slot, the server's --timeout.",
                          "Retry later, or start the server with a larger --parallel or --timeout.")
+
+
+class LossyConversionError(LlmpError, ValueError):
+    """A dataset conversion whose target cannot hold everything; nothing was written."""
+
+    exit_code = 4
+    http_status = 400
+
+    def __init__(self, target: str, read: int, losses: dict[str, int], skipped: dict[str, int]):
+        self.target = target
+        self.read = read
+        self.losses = dict(losses)
+        self.skipped = dict(skipped)
+        lines = [f"{n} records: {what}" for what, n in self.losses.items()]
+        lines += [f"{n} records cannot be written: {why}" for why, n in self.skipped.items()]
+        super().__init__(
+            f"Converting to {target} would lose data ({read} records read); nothing was "
+            "written:\n  " + "\n  ".join(lines),
+            "Pick a target format that holds these fields (`llmp data formats`), or pass --lossy "
+            "to write what fits.")

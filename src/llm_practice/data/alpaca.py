@@ -2,13 +2,19 @@
 
 `{"instruction", "input", "output", "system", "history": [["q", "a"], ...]}`; the preference
 variant has `"chosen"` and `"rejected"` instead of `output` (or a ranked list as `output`); KTO
-adds `"kto_tag": true|false`. Without `output` the sample is a prompt (PPO/GRPO).
+adds `"kto_tag": true|false` (or `"label"`). Without `output` the sample is a prompt (PPO/GRPO).
+Reasoning is spelled `<think>...</think>answer` inside `output`, as LLaMA-Factory documents.
 """
 
 from __future__ import annotations
 
-from .fields import Note, alternating, label_field, need_kind, note_weights, text_field, type_name
-from .records import FieldProblem, Record, Turn, Unrepresentable, ranked_pairs
+from .fields import (Note, alternating, assistant_turn, join_think, label_of, need_kind,
+                     note_losses, text_field, type_name)
+from .openai import pair_list
+from .records import FieldProblem, Record, Turn, Unrepresentable
+
+KEYS = frozenset({"instruction", "input", "output", "system", "history", "chosen", "rejected",
+                  "kto_tag", "label"})
 
 HISTORY_HINT = 'history is a list of [question, answer] pairs: "history": [["hi", "hello"]]'
 
@@ -27,7 +33,7 @@ def to_canonical(obj: dict) -> Record:
                                                                   for x in pair)):
             raise FieldProblem(f"history[{i}]", "must be a [question, answer] pair of non-empty "
                                f"strings, got {pair!r}"[:200], HISTORY_HINT)
-        rec.turns += [Turn("user", pair[0]), Turn("assistant", pair[1])]
+        rec.turns += [Turn("user", pair[0]), assistant_turn(pair[1])]
     prompt = text_field(obj, "instruction", "instruction")
     extra = obj.get("input")
     if extra is not None and not isinstance(extra, str):
@@ -45,12 +51,12 @@ def to_canonical(obj: dict) -> Record:
         rec.answers = list(output)
     elif output is not None:
         rec.answers = [text_field(obj, "output", "output")]
-    rec.label = label_field(obj, "kto_tag", "kto_tag")
+    rec.label = label_of(obj)
     if rec.label is not None and not (rec.answers and len(rec.answers) == 1):
         raise FieldProblem("kto_tag", "needs exactly one answer in output",
                            "KTO samples label one answer as good (true) or bad (false).")
     if rec.answers and len(rec.answers) == 1 and rec.label is None:
-        rec.turns.append(Turn("assistant", rec.answers.pop()))
+        rec.turns.append(assistant_turn(rec.answers.pop()))
         rec.answers = None
     return rec
 
@@ -69,21 +75,15 @@ def _base(rec: Record, prompt_turns) -> dict:
 
 def from_canonical(rec: Record, note: Note, pairs: str) -> list:
     need_kind(rec, ("conversation", "prompt", "ranked", "unpaired"), "alpaca")
-    if rec.tools:
-        note("tool descriptions dropped (alpaca has no tools field)")
-    note_weights(rec.turns, note, "alpaca")
+    note_losses(rec, note, "alpaca")
     if rec.kind == "prompt":
         return [_base(rec, rec.turns)]
     if rec.kind == "conversation":
         turns = rec.conversation()
         if not turns or turns[-1].role != "assistant":
             raise Unrepresentable("alpaca needs the conversation to end with an answer")
-        return [{**_base(rec, turns[:-1]), "output": turns[-1].content}]
+        return [{**_base(rec, turns[:-1]), "output": join_think(turns[-1].content, turns[-1].reasoning)}]
     if rec.kind == "unpaired":
         return [{**_base(rec, rec.turns), "output": rec.answers[0], "kto_tag": rec.label}]
-    found, ties = ranked_pairs(rec.answers, rec.scores, pairs)
-    if ties:
-        note(f"answer pairs with equal scores skipped ({ties})")
-    if len(rec.answers) > 2:
-        note(f"ranked lists of 3+ answers split into {pairs} pairs")
-    return [{**_base(rec, rec.turns), "chosen": c, "rejected": r} for c, r in found]
+    return [{**_base(rec, rec.turns), "chosen": c, "rejected": r}
+            for c, r in pair_list(rec, note, pairs)]

@@ -51,20 +51,26 @@ def symbol_ratio(text: str) -> float:
 
 
 def filter_lines(text: str, max_symbol_ratio: float = 0.5, min_line_chars: int = 2
-                 ) -> tuple[str, int]:
-    """Drop symbol-heavy lines, near-empty lines and lines repeated within the document."""
-    kept, seen, dropped = [], set(), 0
+                 ) -> tuple[str, Counter, Counter]:
+    """Drop symbol-heavy lines, near-empty lines and lines repeated within the document.
+
+    -> (text, reason -> lines dropped, reason -> characters dropped); reasons: short_line,
+    symbol_line, repeated_line."""
+    kept, seen, dropped, chars = [], set(), Counter(), Counter()
     for line in text.split("\n"):
         if not line:
             kept.append(line)
             continue
-        if (len(line) < min_line_chars or symbol_ratio(line) > max_symbol_ratio
-                or (len(line) > 10 and line in seen)):
-            dropped += 1
+        reason = ("short_line" if len(line) < min_line_chars
+                  else "symbol_line" if symbol_ratio(line) > max_symbol_ratio
+                  else "repeated_line" if len(line) > 10 and line in seen else None)
+        if reason:
+            dropped[reason] += 1
+            chars[reason] += len(line) + 1
             continue
         seen.add(line)
         kept.append(line)
-    return _BLANKS.sub("\n\n", "\n".join(kept)).strip(), dropped
+    return _BLANKS.sub("\n\n", "\n".join(kept)).strip(), dropped, chars
 
 
 def repetition(text: str, n: int = 10) -> float:

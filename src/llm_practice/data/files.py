@@ -1,5 +1,8 @@
 """Read and write dataset files: JSONL, JSON, CSV, TXT, XLSX and Parquet.
 
+JSONL, JSON, CSV and TXT files may be compressed (`.gz`, `.bz2`, `.xz`, `.zst`; zstd needs the
+`data` extra): `data.jsonl.gz` is read as JSONL, streaming, without unpacking it to disk.
+
 Readers stream: they yield `(line, obj)` one record at a time, so memory stays flat however big
 the file is. `line` is the 1-based line of JSONL/JSON/CSV/TXT files and the row number of XLSX
 and Parquet files. A record that cannot be parsed is yielded as a `ParseFailure` so a validator
@@ -34,8 +37,64 @@ class ParseFailure:
     fatal: bool = False  # True when the rest of the file cannot be read either
 
 
-def _kind(path: Path) -> str:
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst")
+
+
+def inner_suffix(path: Path) -> str:
+    """`.jsonl` for `data.jsonl.gz`; the plain suffix otherwise."""
     suffix = path.suffix.lower()
+    if suffix in COMPRESSED:
+        return Path(path.stem).suffix.lower()
+    return suffix
+
+
+def open_text(path: Path, **kwargs):
+    """Open for reading text, through the decompressor the suffix names."""
+    suffix = path.suffix.lower()
+    if suffix not in COMPRESSED:
+        return path.open(**kwargs)
+    if suffix == ".zst":
+        zstandard = _need("zstandard")
+        return zstandard.open(path, "rt", **kwargs)
+    import bz2
+    import gzip
+    import lzma
+
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
+    return opener(path, "rt", **kwargs)
+
+
+def open_write_text(path: Path, suffix: str):
+    """Open `path` (a temporary file) for writing text, compressed as `suffix` says."""
+    if suffix not in COMPRESSED:
+        return path.open("w", encoding="utf-8")
+    if suffix == ".zst":
+        return _need("zstandard").open(path, "wt", encoding="utf-8")
+    import bz2
+    import gzip
+    import lzma
+
+    return {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix](path, "wt", encoding="utf-8")
+
+
+def open_binary(path: Path):
+    suffix = path.suffix.lower()
+    if suffix == ".zst":
+        return _need("zstandard").open(path, "rb")
+    if suffix in COMPRESSED:
+        import bz2
+        import gzip
+        import lzma
+
+        return {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix](path, "rb")
+    return path.open("rb")
+
+
+def _kind(path: Path) -> str:
+    suffix = inner_suffix(path)
+    if path.suffix.lower() in COMPRESSED and suffix in (".xlsx", ".parquet"):
+        raise DatasetFormatError(path, None, None, f"a compressed {suffix} file cannot be read",
+                                 "Unpack it first; XLSX and Parquet are compressed already.")
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
     if suffix == ".json":
@@ -64,7 +123,7 @@ def _looks_like_jsonl(path: Path) -> bool:
     """A `.json` file whose first two non-empty lines each hold one whole JSON value."""
     decoder = json.JSONDecoder()
     seen = 0
-    with path.open(encoding="utf-8-sig", errors="replace") as f:
+    with open_text(path, encoding="utf-8-sig", errors="replace") as f:
         for raw in iter(lambda: f.readline(CHUNK + 1), ""):  # bounded: a minified file is one line
             if len(raw) > CHUNK:
                 return False
@@ -85,7 +144,7 @@ def _looks_like_jsonl(path: Path) -> bool:
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     loads = json.loads
-    with path.open("rb") as f:
+    with open_binary(path) as f:
         for number, raw in enumerate(f, 1):
             if not raw.strip():
                 continue
@@ -101,7 +160,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
 def _read_json(path: Path) -> Iterator[tuple[int, Any]]:
     """Stream the items of a top-level JSON array (a single object is one record)."""
     decoder = json.JSONDecoder()
-    with path.open(encoding="utf-8-sig") as f:
+    with open_text(path, encoding="utf-8-sig") as f:
         buf = f.read(CHUNK)
         eof = len(buf) < CHUNK
         pos, line = 0, 1
@@ -184,8 +243,8 @@ def _row(headers: list[str], values):
 
 
 def _read_csv(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    with open_text(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter="\t" if inner_suffix(path) == ".tsv" else ",")
         headers = next(reader, None)
         if headers is None:
             return
@@ -197,7 +256,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def _read_txt(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8-sig", errors="replace") as f:
+    with open_text(path, encoding="utf-8-sig", errors="replace") as f:
         for number, raw in enumerate(f, 1):
             raw = raw.rstrip("\r\n")
             if raw.strip():
@@ -255,10 +314,13 @@ def write_records(path: str | Path, objs) -> int:
     """Write an iterable of JSON-able objects in the format the extension names."""
     path = Path(path)
     kind = _kind(path)
+    if kind not in ("jsonl", "json", "txt") and path.suffix.lower() in COMPRESSED:
+        raise DatasetFormatError(path, None, None, "only JSONL, JSON and TXT are written compressed",
+                                 "Write .jsonl.gz, or an uncompressed .csv.")
     count = 0
     with atomic_path(path) as tmp:
         if kind in ("jsonl", "json", "txt"):
-            with tmp.open("w", encoding="utf-8") as f:
+            with open_write_text(tmp, path.suffix.lower()) as f:
                 f.write("[\n" if kind == "json" else "")
                 for obj in objs:
                     if kind == "txt":

@@ -1,42 +1,51 @@
 """`prepare_pretraining`: turn raw domain text into a clean post-pretraining corpus.
 
-Pipeline per document (in worker processes, all local cores by default):
-normalise -> line filters -> document filters (length, symbol ratio, repetition) -> language ->
-PII masking -> exact hash + MinHash signature. The main process then drops exact duplicates and
-near-duplicates (MinHash LSH, first one kept), mixes in documents sampled from a general corpus
-at the given ratio (the usual advice against catastrophic forgetting), writes the corpus, and
-writes a JSON report of what was removed and why (optionally the removed documents too).
+What a document is comes first (`documents.py`): a whole `.txt`/`.md` file by default, or its
+paragraphs or lines (`doc_unit`); `{"text"}` records as they are. A first pass finds boilerplate
+lines that repeat across many documents (headers, footers, navigation).
+
+Pipeline per document (in worker processes, all local cores by default): line steps, which remove
+lines and keep the document (boilerplate lines, then after normalisation symbol-heavy, near-empty
+and in-document repeated lines) -> document filters (length, symbol ratio, repetition, language)
+-> PII masking -> split to `max_chars` at paragraph/heading boundaries -> exact hash + MinHash
+signature per piece. The main process then drops exact duplicates and near-duplicates (MinHash
+LSH, first one kept), mixes in documents sampled from a general corpus at the given ratio (the
+usual advice against catastrophic forgetting), writes the corpus, and writes a JSON report: how
+many documents and characters went in and came out, and the characters removed per reason, so a
+run that throws away most of the text shows it at once (`--removed` keeps the removed documents).
 
 Cluster executors (datatrove's Slurm/Ray) are not wired: this runs on one machine.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
 from collections import Counter
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConfigError
-from . import clean
 from ..atomic import atomic_path
-from .files import write_records
-from .validate import iter_canonical
-
-BATCH = 256
-
+from ..errors import ConfigError
+from .documents import Boilerplate, expand_inputs, find_boilerplate, is_text_file, read_documents
+from .executors import local_executor, ray_executor
+from .files import COMPRESSED, inner_suffix, write_records
+from .mapstep import clean_document
+from .stages import map_files
 
 class PrepareConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    doc_unit: Literal["file", "paragraph", "line"] = "file"
     min_chars: int = Field(20, ge=0)
-    max_chars: int = Field(200_000, ge=1)
+    max_chars: int = Field(200_000, ge=100)
+    boilerplate: bool = True
+    boilerplate_share: float = Field(0.3, gt=0, le=1)
+    boilerplate_min_docs: int = Field(3, ge=2)
+    boilerplate_min_chars: int = Field(16, ge=1)
     max_symbol_ratio: float = Field(0.3, ge=0, le=1)
     max_line_symbol_ratio: float = Field(0.5, ge=0, le=1)
     max_repetition: float = Field(0.5, ge=0, le=1)
@@ -50,103 +59,44 @@ class PrepareConfig(BaseModel):
     mix: list[Path] = []
     mix_ratio: float = Field(0.0, ge=0, lt=1)
     workers: int | None = None
+    executor: Literal["local", "ray"] = "local"
+    address: str | None = None  # a Ray cluster; None starts a local one
+    work_dir: Path | None = None  # keep per-file map results here; a stopped run resumes
     seed: int = 0
 
 
 class PrepareReport(BaseModel):
     inputs: list[str]
     output: str
+    doc_unit: str = "file"
     documents_in: int = 0
     documents_out: int = 0
-    kept_domain: int = 0
-    removed: dict[str, int] = {}
+    kept_domain: int = 0  # documents (pieces, after splitting) of domain text written
+    documents_split: int = 0  # documents longer than max_chars, cut into pieces
+    removed: dict[str, int] = {}  # reason -> documents
+    chars_in: int = 0
+    chars_out: int = 0  # domain text written
+    chars_removed: dict[str, int] = {}  # reason -> characters; chars_in = chars_out + their sum
+    lines_removed: dict[str, int] = {}  # reason -> lines removed inside kept or removed documents
     lines_dropped: int = 0
+    boilerplate_lines: list[str] = []  # the most frequent boilerplate lines found
+    chars_general: int = 0
     pii_masked: dict[str, int] = {}
     languages: dict[str, int] = {}
     general_mixed: int = 0
     general_wanted: int = 0
     workers: int = 1
-
-
-# ---- worker side ---------------------------------------------------------------------------
-
-_CONFIG: PrepareConfig | None = None
-_HASHER = None
-
-
-def _init(config: PrepareConfig) -> None:
-    global _CONFIG, _HASHER
-    from .minhash import MinHasher
-
-    _CONFIG = config
-    _HASHER = MinHasher(config.num_perm, config.shingle, seed=config.seed + 1) if config.dedup else None
-
-
-def clean_document(text: str, config: PrepareConfig) -> tuple[str | None, str, dict]:
-    """-> (cleaned text or None, reason it was removed or its language, details)."""
-    text = clean.normalize(text, config.zh_punct)
-    text, dropped = clean.filter_lines(text, config.max_line_symbol_ratio)
-    info = {"lines_dropped": dropped}
-    if len(text) < config.min_chars:
-        return None, "too_short", info
-    if len(text) > config.max_chars:
-        return None, "too_long", info
-    if clean.symbol_ratio(text) > config.max_symbol_ratio:
-        return None, "symbols", info
-    if clean.repetition(text) > config.max_repetition:
-        return None, "repetition", info
-    lang = clean.language(text)
-    if config.languages and lang not in config.languages:
-        return None, f"language_{lang}", info
-    if config.pii:
-        text, found = clean.mask_pii(text)
-        info["pii"] = dict(found)
-    return text, lang, info
-
-
-def _work(batch: list[str]) -> list[tuple]:
-    out = []
-    for raw in batch:
-        text, verdict, info = clean_document(raw, _CONFIG)
-        if text is None:
-            out.append((None, verdict, info, raw, None, None))
-            continue
-        digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
-        sig = _HASHER.signature(text) if _HASHER else None
-        out.append((text, verdict, info, None, digest, sig))
-    return out
+    files_mapped: int = 0  # input files cleaned in this run
+    files_reused: int = 0  # input files whose results a stopped run had left in the work folder
 
 
 # ---- main side -----------------------------------------------------------------------------
 
-def _texts(paths: list[Path]) -> Iterator[str]:
-    for path in paths:
-        for _, rec in iter_canonical(path, stage="pt"):
-            yield rec.text
-
-
-def _batches(items: Iterator[str], failure: list) -> Iterator[list[str]]:
-    """Batches for the pool. An input error is stashed, not raised: `Pool.imap` hangs when its
-    iterable raises (CPython issue 66587), so the caller re-raises it after the pool drains."""
-    batch: list[str] = []
-    try:
-        for item in items:
-            batch.append(item)
-            if len(batch) == BATCH:
-                yield batch
-                batch = []
-    except Exception as e:  # noqa: BLE001  re-raised by prepare_pretraining
-        failure.append(e)
-        return
-    if batch:
-        yield batch
-
-
-def _sample_general(paths: list[Path], k: int, seed: int) -> list[str]:
+def _sample_general(paths: list[Path], k: int, seed: int, unit: str) -> list[str]:
     """Reservoir sample of k general documents (memory holds only k)."""
     rng = random.Random(seed)
     sample: list[str] = []
-    for i, text in enumerate(_texts(paths)):
+    for i, text in enumerate(read_documents(paths, unit)):
         if i < k:
             sample.append(text)
         else:
@@ -159,10 +109,10 @@ def _sample_general(paths: list[Path], k: int, seed: int) -> list[str]:
 def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: PrepareConfig | None = None,
                         removed_path: str | Path | None = None) -> PrepareReport:
     config = config or PrepareConfig()
-    inputs = [Path(p) for p in inputs]
+    inputs = expand_inputs(inputs)
     out = Path(out)
-    if out.suffix.lower() not in (".jsonl", ".txt"):
-        raise ConfigError("OUT", f"must end in .jsonl or .txt, got '{out.name}'",
+    if inner_suffix(out) not in (".jsonl", ".txt"):
+        raise ConfigError("OUT", f"must end in .jsonl or .txt (optionally .gz/.zst), got '{out.name}'",
                           "A .jsonl file holds one {\"text\": ...} per line.")
     if config.dedup:
         from .minhash import MinHasher
@@ -172,8 +122,18 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
         except ValueError as e:
             raise ConfigError("--num-perm", str(e), "Use 64, 128 or 256.") from None
     workers = config.workers or os.cpu_count() or 1
-    report = PrepareReport(inputs=[str(p) for p in inputs], output=str(out), workers=workers)
+    report = PrepareReport(inputs=[str(p) for p in inputs], output=str(out), workers=workers,
+                           doc_unit=config.doc_unit)
+    boilerplate = Boilerplate()
+    # lines of a text file as documents: repeats among them are dedup's job
+    if config.boilerplate and (config.doc_unit != "line"
+                               or not all(map(is_text_file, inputs))):
+        boilerplate = find_boilerplate(read_documents(inputs, config.doc_unit),
+                                       config.boilerplate_share, config.boilerplate_min_docs,
+                                       config.boilerplate_min_chars)
+        report.boilerplate_lines = boilerplate.examples
     removed, pii, langs = Counter(), Counter(), Counter()
+    chars, lines = Counter(), Counter()
     exact: set[bytes] = set()
     from .minhash import LSHIndex
 
@@ -182,48 +142,58 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
 
     def drop(reason: str, text: str) -> None:
         removed[reason] += 1
+        if reason.endswith("duplicate"):
+            chars[reason] += len(text)
         if removed_file:
             removed_file.write(json.dumps({"reason": reason, "text": text}, ensure_ascii=False) + "\n")
 
-    failure: list[Exception] = []
-    with atomic_path(out.with_name(out.name + ".domain")) as domain_tmp:
+    def done(reused: bool) -> None:
+        if reused:
+            report.files_reused += 1
+        else:
+            report.files_mapped += 1
+
+    if config.executor == "ray":
+        executor = ray_executor(config, boilerplate, workers, config.address)
+    else:
+        executor = local_executor(config, boilerplate, workers)
+    with executor as run, atomic_path(out.with_name(out.name + ".domain")) as domain_tmp:
+        results = map_files(inputs, config.model_dump(), boilerplate.keys, config.work_dir, run, done)
         with domain_tmp.open("w", encoding="utf-8") as domain:
-            if workers > 1:
-                pool = get_context("spawn").Pool(workers, initializer=_init, initargs=(config,))
-                results = pool.imap(_work, _batches(_texts(inputs), failure), chunksize=1)
-            else:
-                _init(config)
-                pool, results = None, map(_work, _batches(_texts(inputs), failure))
             try:
                 for batch in results:
-                    for text, verdict, info, raw, digest, sig in batch:
+                    for pieces, verdict, info, raw in batch:
                         report.documents_in += 1
-                        report.lines_dropped += info["lines_dropped"]
-                        if text is None:
+                        report.chars_in += info["chars_in"]
+                        chars.update(info["chars"])
+                        lines.update(info["lines"])
+                        if pieces is None:
                             drop(verdict, raw)
                             continue
-                        if config.dedup:
-                            if digest in exact:
-                                drop("exact_duplicate", text)
-                                continue
-                            exact.add(digest)
-                            if index.find_or_add(sig) is not None:
-                                drop("near_duplicate", text)
-                                continue
                         pii.update(info.get("pii", {}))
-                        langs[verdict] += 1
-                        report.kept_domain += 1
-                        domain.write(json.dumps(text, ensure_ascii=False) + "\n")
-                if failure:
-                    raise failure[0]
+                        report.documents_split += len(pieces) > 1
+                        for text, digest, sig in pieces:
+                            if config.dedup:
+                                if digest in exact:
+                                    drop("exact_duplicate", text)
+                                    continue
+                                exact.add(digest)
+                                if index.find_or_add(sig) is not None:
+                                    drop("near_duplicate", text)
+                                    continue
+                            langs[verdict] += 1
+                            report.kept_domain += 1
+                            report.chars_out += len(text)
+                            domain.write(json.dumps(text, ensure_ascii=False) + "\n")
             finally:
-                if pool:
-                    pool.terminate()
                 if removed_file:
                     removed_file.close()
         general = _mix(config, report, pii)
         report.documents_out = _interleave(out, domain_tmp, general, report.kept_domain)
     report.removed = dict(removed)
+    report.chars_removed = {k: v for k, v in chars.most_common() if v}
+    report.lines_removed = {k: v for k, v in lines.most_common() if v}
+    report.lines_dropped = sum(lines.values())
     report.pii_masked = dict(pii)
     report.languages = dict(langs)
     with atomic_path(report_path(out)) as tmp:
@@ -232,7 +202,8 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
 
 
 def report_path(out: Path) -> Path:
-    return out.with_name(out.stem + ".report.json")
+    stem = Path(out.stem).stem if out.suffix.lower() in COMPRESSED else out.stem
+    return out.with_name(stem + ".report.json")
 
 
 def _mix(config: PrepareConfig, report: PrepareReport, pii: Counter) -> list[str]:
@@ -241,11 +212,15 @@ def _mix(config: PrepareConfig, report: PrepareReport, pii: Counter) -> list[str
     want = round(report.kept_domain * config.mix_ratio / (1 - config.mix_ratio))
     report.general_wanted = want
     no_dedup = config.model_copy(update={"dedup": False})
+    config = config.model_copy(update={"mix": expand_inputs(config.mix)})
     general = []
-    for raw in _sample_general(config.mix, int(want * 1.2) + 1, config.seed):
-        text, _, info = clean_document(raw, no_dedup)
-        if text is not None and len(general) < want:
-            general.append(text)
+    for raw in _sample_general(config.mix, int(want * 1.2) + 1, config.seed, config.doc_unit):
+        pieces, _, info = clean_document(raw, no_dedup)
+        for text in pieces or []:
+            if len(general) < want:
+                general.append(text)
+                report.chars_general += len(text)
+        if pieces:
             pii.update(info.get("pii", {}))
     random.Random(config.seed).shuffle(general)
     report.general_mixed = len(general)

@@ -4,13 +4,19 @@ One sample is a JSON array of turns. SFT: `[{"system","prompt","response"}, ...]
 `response` is a string or the older `[["answer"]]`, with optional `"weight": 0` to drop a turn's
 answer from the loss; at most 150 turns. Ranked: the last turn has two or more answers, best first,
 `"response": [["best"], ["second"]]`, optional `"score": [1, 0]` (higher is better).
-DPO: `[{"system","user","chosen","rejected"}]`; KTO keeps only one of `chosen` / `rejected`.
+DPO: `[{"system","user","chosen","rejected"}]`; KTO keeps only one of `chosen` / `rejected`
+(`chosen` = desirable). Writing KTO never invents a label: a conversation without one is refused.
 """
 
 from __future__ import annotations
 
-from .fields import Note, alternating, need_kind, note_weights, text_field, type_name, weight_field
-from .records import FieldProblem, Record, Turn, Unrepresentable, ranked_pairs
+from .fields import (Note, alternating, assistant_turn, need_kind, note_losses, text_field,
+                     type_name, weight_field)
+from .openai import pair_list
+from .records import FieldProblem, Record, Turn, Unrepresentable
+
+SFT_KEYS = frozenset({"system", "prompt", "response", "weight", "score"})
+DPO_KEYS = frozenset({"system", "user", "assistant", "chosen", "rejected"})
 
 MAX_TURNS = 150
 RESPONSE_HINT = ('response is a string, or a list of [answer] lists: "response": [["best"], '
@@ -74,10 +80,13 @@ def to_canonical_sft(obj) -> Record:
         rec.turns.append(Turn("user", text_field(turn, "prompt", f"[{i}].prompt")))
         answers = _answers(turn, f"[{i}].response")
         if i < last:
+            if turn.get("score") is not None:
+                raise FieldProblem(f"[{i}].score", "is only read on the last turn",
+                                   "Scores rank the answers of the last turn; remove it here.")
             if len(answers) != 1:
                 raise FieldProblem(f"[{i}].response", f"has {len(answers)} answers; only the last "
                                    "turn may have ranked answers", RESPONSE_HINT)
-            rec.turns.append(Turn("assistant", answers[0], weight_field(turn, f"[{i}].weight")))
+            rec.turns.append(assistant_turn(answers[0], weight_field(turn, f"[{i}].weight")))
             continue
         score = turn.get("score")
         if score is not None:
@@ -87,16 +96,22 @@ def to_canonical_sft(obj) -> Record:
                                    f"per answer), got {score!r}", "Higher scores are better, e.g. [2, 1, 0].")
             rec.scores = [float(s) for s in score]
         if len(answers) == 1:
-            rec.turns.append(Turn("assistant", answers[0], weight_field(turn, f"[{i}].weight")))
+            if score is not None:
+                raise FieldProblem(f"[{i}].score", "scores one answer", "A score ranks two or "
+                                   "more answers of the last turn; remove it here.")
+            rec.turns.append(assistant_turn(answers[0], weight_field(turn, f"[{i}].weight")))
         else:
+            if turn.get("weight") not in (None, 1):
+                raise FieldProblem(f"[{i}].weight", "is not read for ranked answers",
+                                   "A weight drops one answer from the SFT loss; ranked answers "
+                                   "are all compared. Remove it.")
             rec.answers = answers
     return rec
 
 
 def from_canonical_sft(rec: Record, note: Note, pairs: str) -> list:
     need_kind(rec, ("conversation", "ranked"), "qianfan")
-    if rec.tools:
-        note("tool descriptions dropped (qianfan has no tools field)")
+    note_losses(rec, note, "qianfan", weights=True, scores=True)
     turns = rec.turns if rec.kind == "ranked" else rec.conversation()
     if rec.kind == "ranked":
         turns = turns + [Turn("assistant", "")]
@@ -123,7 +138,7 @@ def to_canonical_dpo(obj) -> Record:
     rec = Record(system=text_field(turns[0], "system", "[0].system", required=False))
     for i, turn in enumerate(turns[:-1]):
         rec.turns.append(Turn("user", text_field(turn, "user", f"[{i}].user")))
-        rec.turns.append(Turn("assistant", text_field(turn, "assistant", f"[{i}].assistant")))
+        rec.turns.append(assistant_turn(text_field(turn, "assistant", f"[{i}].assistant")))
     i, last = len(turns) - 1, turns[-1]
     rec.turns.append(Turn("user", text_field(last, "user", f"[{i}].user")))
     hint = "DPO needs both chosen and rejected; KTO keeps exactly one of them."
@@ -151,32 +166,24 @@ def _dpo_head(rec: Record) -> list:
 
 def from_canonical_dpo(rec: Record, note: Note, pairs: str) -> list:
     need_kind(rec, ("ranked",), "qianfan-dpo")
-    note_weights(rec.turns, note, "qianfan-dpo")
+    note_losses(rec, note, "qianfan-dpo")
     out = []
-    for chosen, rejected in _pairs(rec, note, pairs):
+    for chosen, rejected in pair_list(rec, note, pairs):
         head = _dpo_head(rec)
         head[-1].update(chosen=chosen, rejected=rejected)
         out.append(head)
     return out
 
 
-def _pairs(rec: Record, note: Note, mode: str) -> list[tuple[str, str]]:
-    found, ties = ranked_pairs(rec.answers, rec.scores, mode)
-    if ties:
-        note(f"answer pairs with equal scores skipped ({ties})")
-    if len(rec.answers) > 2:
-        note(f"ranked lists of 3+ answers split into {mode} pairs")
-    return found
-
-
 def from_canonical_kto(rec: Record, note: Note, pairs: str) -> list:
-    need_kind(rec, ("ranked", "unpaired", "conversation"), "qianfan-kto")
     if rec.kind == "conversation":
-        if not rec.turns or rec.turns[-1].role != "assistant":
-            raise Unrepresentable("qianfan-kto needs an answer to label")
-        rec = Record(turns=rec.turns[:-1], system=rec.system, answers=[rec.turns[-1].content],
-                     label=True)
-        note("single answers written as desirable (label true)")
+        raise Unrepresentable("conversations have no KTO label, and a conversion never invents one "
+                              "(add label true|false to each record first)")
+    need_kind(rec, ("ranked", "unpaired"), "qianfan-kto")
+    note_losses(rec, note, "qianfan-kto")
+    if rec.kind == "ranked":
+        note("ranked answers written as separately labelled ones, best true and the rest false "
+             "(the pairing is lost)")
     labelled = ([(rec.answers[0], rec.label)] if rec.kind == "unpaired"
                 else [(a, i == 0) for i, a in enumerate(rec.answers)])
     out = []

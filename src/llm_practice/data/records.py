@@ -1,10 +1,12 @@
 """The canonical record every dataset format converts to and from.
 
 One shape covers all stages: a conversation (optional system prompt, turns with per-turn loss
-weights) plus, for the last user turn, optional `answers` (one for SFT-style completions with a
-KTO `label`, two or more ranked best first for reward models and preference pairs). Plain text
-(`text`) is post-pretraining data; a conversation that ends with a user turn and has no answers
-is a prompt for RL.
+weights and, for assistant turns, the reasoning kept apart from the answer) plus, for the last user
+turn, optional `answers` (one for SFT-style completions with a KTO `label`, two or more ranked best
+first for reward models and preference pairs, with optional `scores`). Plain text (`text`) is
+post-pretraining data; a conversation that ends with a user turn and has no answers is a prompt for
+RL. A `function_call` turn holds the calls as JSON text: one `{"name", "arguments"}` object or a
+list of them (LLaMA-Factory's sharegpt convention), `"id"` kept when the source had one.
 
 Plain dataclasses, not pydantic: validation streams millions of records and builds one per line.
 """
@@ -35,6 +37,9 @@ class Turn:
     role: str  # one of ROLES
     content: str
     weight: float = 1.0  # 0 drops an assistant turn from the loss
+    reasoning: str | None = None  # an assistant turn's chain of thought, apart from its answer
+    name: str | None = None  # a tool result: the tool's name (TRL)
+    call_id: str | None = None  # a tool result: the id of the call it answers (OpenAI)
 
 
 @dataclass(slots=True)
@@ -81,6 +86,7 @@ class Record:
         if self.system:
             out.append(self.system)
         out += [t.content for t in self.turns]
+        out += [t.reasoning for t in self.turns if t.reasoning]
         out += self.answers or []
         return out
 

@@ -2,15 +2,21 @@
 
 `{"conversations": [{"from": "human|gpt|function_call|observation", "value": ...}], "system",
 "tools"}`: human/observation at odd positions, gpt/function_call at even ones. The preference
-variant ends with a human turn and adds `"chosen"` / `"rejected"` messages; KTO adds `kto_tag`.
+variant ends with a human turn and adds `"chosen"` / `"rejected"` messages; KTO adds `kto_tag`
+(`label` in LLaMA-Factory's own KTO demo). Reasoning is written into the answer as
+`<think>...</think>answer`, as LLaMA-Factory documents, and read back apart. A per-message
+`weight` / `loss_weight` has no place here and is reported, not dropped.
 """
 
 from __future__ import annotations
 
-import json
+from .fields import (Note, assistant_turn, join_think, label_of, need_kind, note_losses,
+                     text_field, type_name)
+from .openai import pair_list
+from .parts import normalize_call_text, tools_text
+from .records import FieldProblem, Record, Turn, Unrepresentable
 
-from .fields import Note, label_field, need_kind, note_weights, text_field, type_name
-from .records import FieldProblem, Record, Turn, Unrepresentable, ranked_pairs
+KEYS = frozenset({"conversations", "system", "tools", "chosen", "rejected", "kto_tag", "label"})
 
 ROLE_OF = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
            "function_call": "function_call", "observation": "observation"}
@@ -33,13 +39,21 @@ def _message(msg, where: str) -> Turn:
     if tag not in ROLE_OF:
         raise FieldProblem(f"{where}.from", f"unknown role {tag!r}",
                            f"Use one of {', '.join(ROLE_OF)} (a leading 'system' is allowed).")
-    return Turn(ROLE_OF[tag], text_field(msg, "value", f"{where}.value"))
+    for key in ("weight", "loss_weight"):
+        if msg.get(key) is not None:
+            raise FieldProblem(f"{where}.{key}", "is not read by sharegpt and would be lost",
+                               "Per-message loss weights live in openai (weight) or lf-v1 "
+                               "(loss_weight) files: pass --format openai, or remove the field.")
+    value = text_field(msg, "value", f"{where}.value")
+    role = ROLE_OF[tag]
+    if role == "assistant":
+        return assistant_turn(value)
+    return Turn(role, normalize_call_text(value) if role == "function_call" else value)
 
 
 def to_canonical(obj: dict) -> Record:
     rec = Record(system=text_field(obj, "system", "system", required=False))
-    tools = obj.get("tools")
-    rec.tools = tools if isinstance(tools, str) or tools is None else json.dumps(tools, ensure_ascii=False)
+    rec.tools = tools_text(obj.get("tools"))
     messages = obj["conversations"]
     if messages and isinstance(messages[0], dict) and messages[0].get("from") == "system":
         if rec.system is None:
@@ -61,21 +75,33 @@ def to_canonical(obj: dict) -> Record:
         if rec.turns[-1].role not in ASKS:
             raise FieldProblem("conversations", "must end with a human turn in preference data",
                                "chosen and rejected answer the last human turn.")
-        rec.answers = [_message(obj.get("chosen"), "chosen").content,
-                       _message(obj.get("rejected"), "rejected").content]
-    rec.label = label_field(obj, "kto_tag", "kto_tag")
-    if rec.label is not None:
-        if rec.turns[-1].role in ASKS:
+        rec.answers = [_answer(obj.get("chosen"), "chosen"), _answer(obj.get("rejected"), "rejected")]
+    label = label_of(obj)
+    if label is not None:
+        if rec.answers:
+            raise FieldProblem("kto_tag", "a chosen/rejected pair needs no label",
+                               "Use either a pair or one labelled answer.")
+        last = rec.turns[-1]
+        if last.role != "assistant":
             raise FieldProblem("conversations", "must end with the gpt answer that kto_tag labels",
                                ROLE_HINT)
-        rec.answers = [rec.turns.pop().content]
+        rec.answers, rec.label = [join_think(last.content, last.reasoning)], label
+        rec.turns.pop()
     return rec
+
+
+def _answer(msg, where: str) -> str:
+    turn = _message(msg, where)
+    if turn.role != "assistant":
+        raise FieldProblem(f"{where}.from", "must be gpt", "chosen and rejected are gpt messages.")
+    return join_think(turn.content, turn.reasoning)
 
 
 def _head(rec: Record, turns) -> dict:
     if rec.kind != "prompt" and turns and turns[0].role not in ASKS:
         raise Unrepresentable("sharegpt conversations must start with a human turn")
-    out = {"conversations": [{"from": TAG_OF[t.role], "value": t.content} for t in turns]}
+    out = {"conversations": [{"from": TAG_OF[t.role], "value": join_think(t.content, t.reasoning)}
+                             for t in turns]}
     if rec.system:
         out["system"] = rec.system
     if rec.tools:
@@ -85,16 +111,13 @@ def _head(rec: Record, turns) -> dict:
 
 def from_canonical(rec: Record, note: Note, pairs: str) -> list:
     need_kind(rec, ("conversation", "prompt", "ranked", "unpaired"), "sharegpt")
-    note_weights(rec.turns, note, "sharegpt")
+    note_losses(rec, note, "sharegpt", tools=True)
+    if any(t.reasoning is not None for t in rec.turns if t.role == "function_call"):
+        note("reasoning before function calls dropped (sharegpt has no place for it)")
     if rec.kind in ("conversation", "prompt"):
         return [_head(rec, rec.conversation())]
     if rec.kind == "unpaired":
         head = _head(rec, rec.turns + [Turn("assistant", rec.answers[0])])
         return [{**head, "kto_tag": rec.label}]
-    found, ties = ranked_pairs(rec.answers, rec.scores, pairs)
-    if ties:
-        note(f"answer pairs with equal scores skipped ({ties})")
-    if len(rec.answers) > 2:
-        note(f"ranked lists of 3+ answers split into {pairs} pairs")
     return [{**_head(rec, rec.turns), "chosen": {"from": "gpt", "value": c},
-             "rejected": {"from": "gpt", "value": r}} for c, r in found]
+             "rejected": {"from": "gpt", "value": r}} for c, r in pair_list(rec, note, pairs)]

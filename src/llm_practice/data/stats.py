@@ -26,6 +26,7 @@ class DatasetStats:
     unit: str = "characters"
     lengths: list[int] = field(default_factory=list)
     system_prompts: int = 0
+    labels: Counter = field(default_factory=Counter)  # KTO label -> records
 
     def percentile(self, p: float) -> int:
         if not self.lengths:
@@ -38,6 +39,7 @@ class DatasetStats:
             "path": str(self.path), "records": self.records, "kinds": dict(self.kinds),
             "user_turns": {str(k): v for k, v in sorted(self.turns.items())},
             "system_prompts": self.system_prompts, "unit": self.unit,
+            "labels": {"true": self.labels[True], "false": self.labels[False]},
             "length": {"min": min(self.lengths, default=0), "max": max(self.lengths, default=0),
                        "mean": round(sum(self.lengths) / len(self.lengths), 1) if self.lengths else 0,
                        **{f"p{p}": self.percentile(p) for p in PERCENTILES}},
@@ -84,7 +86,7 @@ def _gguf_tokenizer(auto, gguf: Path):
     return tokenizer
 
 
-def dataset_stats(path: str | Path, fmt: str = "auto", tokenizer: str | None = None
+def dataset_stats(path: str | Path, fmt="auto", tokenizer: str | None = None
                   ) -> DatasetStats:
     count = load_tokenizer(tokenizer) if tokenizer else len
     stats = DatasetStats(Path(path), unit="tokens" if tokenizer else "characters")
@@ -93,6 +95,8 @@ def dataset_stats(path: str | Path, fmt: str = "auto", tokenizer: str | None = N
         stats.kinds[rec.kind] += 1
         stats.turns[sum(t.role == "user" for t in rec.turns)] += 1
         stats.system_prompts += rec.system is not None
+        if rec.label is not None:
+            stats.labels[rec.label] += 1
         stats.lengths.append(sum(count(p) for p in rec.pieces()))
     return stats
 

@@ -12,6 +12,7 @@ from .openai import dump_messages, parse_messages
 from .records import FieldProblem, Record, Turn, Unrepresentable
 
 TEXT_KEYS = {"text", "id", "meta", "metadata", "source", "url"}
+PROMPT_KEYS = frozenset({"prompt", "system"})
 
 
 def detect_text(obj) -> bool:

@@ -1,105 +1,118 @@
 """TRL's dataset types: prompt-completion, preference and unpaired preference.
 
 Standard (`"prompt": "text"`) or conversational (`"prompt": [{"role", "content"}]`).
-Preference: `{"prompt", "chosen", "rejected"}` (the prompt may be implicit: chosen and rejected
-are then whole conversations sharing it). Unpaired: `{"prompt", "completion", "label"}`.
-Language modeling (`{"text"}` / `{"messages"}`) and prompt-only (`{"prompt"}`) live in `text.py`
-and `openai.py`.
+Preference: `{"prompt", "chosen", "rejected"}`; the prompt may be implicit, when chosen and rejected
+are whole conversations (or texts) sharing it, and is then their common prefix, as TRL's
+`extract_prompt` finds it. Unpaired: `{"prompt", "completion", "label"}`. A conversational
+completion may hold tool calls and tool results; the `tools` column holds the tool schemas.
+Reasoning goes in an assistant message's `thinking` key. Language modeling (`{"text"}` /
+`{"messages"}`) and prompt-only (`{"prompt"}`) live in `text.py` and `openai.py`. Stepwise
+supervision (`completions` + `labels`, for process reward models) is not supported.
 """
 
 from __future__ import annotations
 
-from .fields import Note, label_field, need_kind, note_weights, type_name
-from .openai import dump_messages, parse_messages
-from .records import FieldProblem, Record, Turn, Unrepresentable, ranked_pairs
+from .fields import Note, assistant_turn, label_of, need_kind, note_losses, type_name
+from .openai import answer_text, dump_messages, pair_list, parse_message, parse_messages
+from .parts import tools_text, tools_value
+from .records import FieldProblem, Record, Turn, Unrepresentable
 
 HINT = ("TRL data: {\"prompt\": ..., \"completion\": ...}, {\"prompt\", \"chosen\", \"rejected\"} "
         "or {\"prompt\", \"completion\", \"label\"}; each value a string or a list of messages.")
+KEYS = frozenset({"prompt", "completion", "chosen", "rejected", "label", "tools"})
 
 
 def detect(obj) -> bool:
     return isinstance(obj, dict) and ("completion" in obj or ("chosen" in obj and "rejected" in obj)
-                                      ) and "instruction" not in obj and "conversations" not in obj
+                                      ) and not {"instruction", "conversations", "messages",
+                                                 "chosen_messages"} & set(obj)
 
 
-def _part(value, where: str, role: str) -> tuple[str | None, list[Turn]]:
+def _prompt(value) -> tuple[str | None, list[Turn]]:
     if isinstance(value, str):
         if not value.strip():
-            raise FieldProblem(where, "is empty", "Fill in the text or drop the record.")
-        return None, [Turn(role, value)]
+            raise FieldProblem("prompt", "is empty", "Fill in the text or drop the record.")
+        return None, [Turn("user", value)]
     if isinstance(value, list):
-        if role == "assistant":  # a completion: assistant messages only, no user turn first
-            turns = []
-            for i, msg in enumerate(value):
-                if not (isinstance(msg, dict) and isinstance(msg.get("content"), str)
-                        and msg["content"].strip()):
-                    raise FieldProblem(f"{where}[{i}].content", "must be a non-empty string", HINT)
-                turns.append(Turn("assistant", msg["content"]))
-            if not turns:
-                raise FieldProblem(where, "is empty", HINT)
-            return None, turns
-        return parse_messages(value, where)
-    raise FieldProblem(where, f"must be a string or a list of messages, got {type_name(value)}", HINT)
+        return parse_messages(value, "prompt")
+    raise FieldProblem("prompt", f"must be a string or a list of messages, got {type_name(value)}", HINT)
 
 
-def _answer(value, where: str) -> str:
-    return "".join(t.content for t in _part(value, where, "assistant")[1])
+def _completion(value) -> list[Turn]:
+    """An SFT completion: a string, or assistant messages (tool calls and results allowed)."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise FieldProblem("completion", "is empty", "Fill in the text or drop the record.")
+        return [assistant_turn(value)]
+    if not isinstance(value, list) or not value:
+        raise FieldProblem("completion", f"must be a string or a list of messages, got "
+                           f"{type_name(value)}", HINT)
+    turns = [parse_message(m, f"completion[{i}]") for i, m in enumerate(value)]
+    if turns[0].role not in ("assistant", "function_call"):
+        raise FieldProblem("completion[0].role", "must be assistant", HINT)
+    return turns
 
 
 def to_canonical(obj: dict) -> Record:
-    if "prompt" in obj:
-        system, turns = _part(obj["prompt"], "prompt", "user")
-    elif "chosen" in obj and isinstance(obj["chosen"], list) and isinstance(obj["rejected"], list):
-        return _implicit(obj)
-    else:
+    if "prompt" not in obj:
+        if "chosen" in obj and "rejected" in obj:
+            return _implicit(obj)
         raise FieldProblem("prompt", "is missing", HINT)
-    rec = Record(turns=turns, system=system)
+    system, turns = _prompt(obj["prompt"])
+    rec = Record(turns=turns, system=system, tools=tools_text(obj.get("tools")))
     if "chosen" in obj or "rejected" in obj:
-        rec.answers = [_answer(obj.get("chosen"), "chosen"), _answer(obj.get("rejected"), "rejected")]
+        rec.answers = [answer_text(obj.get("chosen"), "chosen"),
+                       answer_text(obj.get("rejected"), "rejected")]
         return rec
-    completion = _answer(obj.get("completion"), "completion")
-    if "label" in obj:
-        rec.label = label_field(obj, "label", "label")
-        rec.answers = [completion]
+    rec.label = label_of(obj)
+    if rec.label is not None:
+        rec.answers = [answer_text(obj.get("completion"), "completion")]
     else:
-        rec.turns.append(Turn("assistant", completion))
+        rec.turns += _completion(obj.get("completion"))
     return rec
 
 
 def _implicit(obj: dict) -> Record:
-    """Implicit prompt: chosen and rejected are whole conversations; the shared prefix is the prompt."""
-    system, chosen = parse_messages(obj["chosen"], "chosen")
-    _, rejected = parse_messages(obj["rejected"], "rejected")
-    if chosen[:-1] != rejected[:-1] or chosen[-1].role != "assistant" or rejected[-1].role != "assistant":
+    """Implicit prompt: chosen and rejected share it; it is their longest common prefix."""
+    chosen, rejected = obj["chosen"], obj["rejected"]
+    if isinstance(chosen, str) and isinstance(rejected, str):
+        idx = 0
+        while idx < min(len(chosen), len(rejected)) and chosen[idx] == rejected[idx]:
+            idx += 1
+        if idx and chosen[idx - 1] == " ":
+            idx -= 1
+        if not chosen[:idx].strip() or idx in (len(chosen), len(rejected)):
+            raise FieldProblem("rejected", "shares no prompt with chosen, or equals it", HINT)
+        return Record(turns=[Turn("user", chosen[:idx])], answers=[chosen[idx:], rejected[idx:]])
+    system, chosen_turns = parse_messages(chosen, "chosen")
+    other, rejected_turns = parse_messages(rejected, "rejected")
+    if (system != other or chosen_turns[:-1] != rejected_turns[:-1]
+            or chosen_turns[-1].role != "assistant" or rejected_turns[-1].role != "assistant"):
         raise FieldProblem("rejected", "must share every message with chosen except the last "
                            "assistant answer", HINT)
-    return Record(turns=chosen[:-1], system=system,
-                  answers=[chosen[-1].content, rejected[-1].content])
+    return Record(turns=chosen_turns[:-1], system=system, tools=tools_text(obj.get("tools")),
+                  answers=[answer_text(obj["chosen"][-1], "chosen[-1]"),
+                           answer_text(obj["rejected"][-1], "rejected[-1]")])
 
 
-def _prompt(rec: Record, turns) -> list[dict]:
-    return dump_messages(rec.system, turns)
+def _messages(rec: Record, turns) -> list[dict]:
+    return dump_messages(rec.system, turns, weights=False, json_arguments=False)
 
 
 def from_canonical(rec: Record, note: Note, pairs: str) -> list:
     need_kind(rec, ("conversation", "ranked", "unpaired"), "trl (use --to text or --to prompt)")
-    note_weights(rec.turns, note, "trl")
-    if rec.tools:
-        note("tool descriptions dropped")
+    note_losses(rec, note, "trl", tools=True, names=True)
+    tools = {"tools": tools_value(rec.tools)} if rec.tools else {}
     if rec.kind == "conversation":
         turns = rec.conversation()
         if not turns or turns[-1].role != "assistant":
             raise Unrepresentable("prompt-completion needs a final answer")
-        return [{"prompt": _prompt(rec, turns[:-1]),
-                 "completion": [{"role": "assistant", "content": turns[-1].content}]}]
-    prompt = _prompt(rec, rec.turns)
+        return [{"prompt": _messages(rec, turns[:-1]), "completion": _messages(Record(), turns[-1:]),
+                 **tools}]
+    prompt = _messages(rec, rec.turns)
     if rec.kind == "unpaired":
         return [{"prompt": prompt, "completion": [{"role": "assistant", "content": rec.answers[0]}],
-                 "label": rec.label}]
-    found, ties = ranked_pairs(rec.answers, rec.scores, pairs)
-    if ties:
-        note(f"answer pairs with equal scores skipped ({ties})")
-    if len(rec.answers) > 2:
-        note(f"ranked lists of 3+ answers split into {pairs} pairs")
+                 "label": rec.label, **tools}]
     return [{"prompt": prompt, "chosen": [{"role": "assistant", "content": c}],
-             "rejected": [{"role": "assistant", "content": r}]} for c, r in found]
+             "rejected": [{"role": "assistant", "content": r}], **tools}
+            for c, r in pair_list(rec, note, pairs)]

@@ -3,7 +3,12 @@
 `validate_dataset` never stops at the first problem: it reports each one with the line, the field
 and a hint, keeps the first `max_problems` (memory stays bounded) and counts the rest.
 `iter_canonical` is the strict reader the other commands use: it raises `DatasetFormatError` at
-the first bad record.
+the first bad record. A field that carries meaning for some stage but that the record's format does
+not read (a `label` next to OpenAI messages read as sharegpt, a `score` on alpaca) is a problem,
+never dropped in silence; `iter_canonical(..., on_ignored=...)` lets a lossy conversion count it
+instead.
+
+`fmt` is a format name, "auto", or a `DatasetFormat` built elsewhere (see `dataset_info.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from typing import Callable, Iterator
 from ..errors import ConfigError, DatasetFormatError
 from ..workflow import STAGES
 from .files import ParseFailure, read_records
-from .formats import REGISTRY, DatasetFormat, describe_shape, detect_format, get_format
+from .formats import (IGNORED_HINT, REGISTRY, DatasetFormat, describe_shape, detect_format,
+                      get_format, ignored_fields)
 from .records import FieldProblem, Record
 
 STAGE_KINDS: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -84,9 +90,29 @@ def _check_stage(rec: Record, stage: str) -> FieldProblem | None:
 Event = tuple[int, Record | Problem]
 
 
-def _events(path: Path, fmt: str, stage: str | None, found: Callable[[DatasetFormat], None]
+Ignored = Callable[[int, list[str]], None]
+ALIKE = {"openai", "lf-v1"}  # one reader: messages with string or parts content
+
+
+def _resolve(fmt: str | DatasetFormat) -> DatasetFormat | None:
+    if isinstance(fmt, DatasetFormat):
+        return fmt
+    return None if fmt == "auto" else get_format(fmt)
+
+
+def _ignored_problem(line: int, fmt: DatasetFormat, keys: list[str]) -> Problem:
+    hint = IGNORED_HINT.get(keys[0]) or (
+        f"{fmt.name} is {fmt.summary}. Pass --format NAME (or --dataset-info) for a format that "
+        "reads it, or remove the field.")
+    what = "field" if len(keys) == 1 else "fields"
+    return Problem(line, ", ".join(keys), f"{what} not read by {fmt.name}: the data would be "
+                   "lost", hint)
+
+
+def _events(path: Path, fmt: str | DatasetFormat, stage: str | None,
+            found: Callable[[DatasetFormat], None], on_ignored: Ignored | None = None
             ) -> Iterator[Event]:
-    chosen = None if fmt == "auto" else get_format(fmt)
+    chosen = _resolve(fmt)
     if chosen is not None:
         found(chosen)
     for line, obj in read_records(path):
@@ -102,7 +128,8 @@ def _events(path: Path, fmt: str, stage: str | None, found: Callable[[DatasetFor
             found(chosen)
         elif not chosen.detect(obj):
             guess = detect_format(obj)
-            if guess is not None and guess.to_canonical is not chosen.to_canonical:
+            if (guess is not None and guess.to_canonical is not chosen.to_canonical
+                    and {guess.name, chosen.name} != ALIKE):
                 yield line, Problem(line, "(record)", f"looks like {guess.name}, but this file is "
                                     f"read as {chosen.name}", "Use one format per file, or pass "
                                     "--format NAME.")
@@ -116,6 +143,12 @@ def _events(path: Path, fmt: str, stage: str | None, found: Callable[[DatasetFor
             yield line, Problem(line, "(record)", f"is {describe_shape(obj)}, which does not fit "
                                 f"{chosen.name} ({type(e).__name__})", f"{chosen.name} is {chosen.summary}.")
             continue
+        ignored = ignored_fields(chosen, obj)
+        if ignored:
+            if on_ignored is None:
+                yield line, _ignored_problem(line, chosen, ignored)
+                continue
+            on_ignored(line, ignored)
         if stage:
             mismatch = _check_stage(rec, stage)
             if mismatch:
@@ -129,7 +162,7 @@ def _check_stage_name(stage: str | None) -> None:
         raise ConfigError("--stage", f"unknown stage '{stage}'", f"Choose one of: {', '.join(STAGES)}.")
 
 
-def validate_dataset(path: str | Path, fmt: str = "auto", stage: str | None = None,
+def validate_dataset(path: str | Path, fmt: str | DatasetFormat = "auto", stage: str | None = None,
                      max_problems: int = 1000) -> ValidationReport:
     """Check every record of `path`; see `ValidationReport`. Streams: memory does not grow."""
     _check_stage_name(stage)
@@ -149,12 +182,14 @@ def validate_dataset(path: str | Path, fmt: str = "auto", stage: str | None = No
     return report
 
 
-def iter_canonical(path: str | Path, fmt: str = "auto", stage: str | None = None
-                   ) -> Iterator[tuple[int, Record]]:
-    """Yield `(line, Record)`; raise `DatasetFormatError` at the first bad record."""
+def iter_canonical(path: str | Path, fmt: str | DatasetFormat = "auto", stage: str | None = None,
+                   on_ignored: Ignored | None = None) -> Iterator[tuple[int, Record]]:
+    """Yield `(line, Record)`; raise `DatasetFormatError` at the first bad record.
+
+    Unread meaningful fields are bad records unless `on_ignored(line, keys)` is given."""
     _check_stage_name(stage)
     path = Path(path)
-    for line, item in _events(path, fmt, stage, lambda f: None):
+    for line, item in _events(path, fmt, stage, lambda f: None, on_ignored):
         if isinstance(item, Problem):
             raise DatasetFormatError(path, line, item.field, f"{item.problem}.",
                                      f"{item.hint} Run `llmp data validate {path}` to list every "
