@@ -60,6 +60,7 @@ class Fault:
     drop_after: int | None = None  # one-shot
     statuses: list[int] = field(default_factory=list)
     corrupt: bool = False
+    endless: bool = False  # after the file, random bytes with no Content-Length, until the client leaves
 
 
 def file_hashes(path: Path) -> tuple[str, str]:
@@ -92,7 +93,9 @@ class LocalHub:
             if isinstance(content, Path):
                 disk = content
             else:
-                disk = self.root / repo_id / path
+                # stored under a hash of the name: a repo may list names no file system takes
+                # (a NUL), or both `a` and `a/b`
+                disk = self.root / repo_id / hashlib.sha1(path.encode("utf-8", "surrogatepass")).hexdigest()
                 disk.parent.mkdir(parents=True, exist_ok=True)
                 if isinstance(content, int):
                     with disk.open("wb") as f:
@@ -330,6 +333,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return
         length = end - start + 1
+        if method == "GET" and fault.endless:
+            return self._send_endless(repo, f, start)
         self.send_response(206 if ranged else 200)
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length),
                    "Accept-Ranges": "bytes", **extra}
@@ -342,7 +347,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         drop_after, fault.drop_after = fault.drop_after, None
         sent = 0
-        step = min(BLOCK, max(4096, int(fault.slow / 20))) if fault.slow else 1 << 20
+        step = min(BLOCK, max(1, int(fault.slow / 20))) if fault.slow else 1 << 20
         with f.disk.open("rb") as src:
             src.seek(start)
             while sent < length:
@@ -365,6 +370,28 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 if fault.slow:
                     time.sleep(len(block) / fault.slow)
+
+    def _send_endless(self, repo: Repo, f: HubFile, start: int, cap: int = 64 << 20) -> None:
+        """The file's bytes, then junk, close-delimited (no Content-Length): a body that never ends
+        as far as the client can tell (capped at `cap` bytes so a broken client cannot hang a test)."""
+        key = (repo.repo_id, f.path)
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        body = f.disk.read_bytes()[start:]
+        junk = bytes(1 << 16)
+        sent = 0
+        try:
+            while sent < cap:
+                block = body if sent == 0 and body else junk
+                self.wfile.write(block)
+                sent += len(block)
+                with self.hub.lock:
+                    self.hub.served[key] += len(block)
+        except OSError:
+            return
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use
