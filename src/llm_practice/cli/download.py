@@ -96,6 +96,8 @@ def download(repo, files, source, revision, include, exclude, local_dir, endpoin
         at = listing.commit[:10] if listing.commit else listing.revision
         console.print(f"{listing.repo_id}@{at}: {len(planned)} files, {_mib(total)} "
                       f"({_mib(here)} already here); served by {listing.endpoint}")
+        for note in listing.notes:
+            console.print(f"Note: {note}")
         if sink is not None:
             sink.start_total(total, here)
 

@@ -89,6 +89,7 @@ class DownloadResult:
     files: list[PlannedFile] = field(default_factory=list)
     results: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what the hub could not promise
 
     @property
     def fetched_bytes(self) -> int:
@@ -99,7 +100,7 @@ class DownloadResult:
             "repo_id": self.repo_id, "source": self.source, "endpoint": self.endpoint,
             "revision": self.revision, "commit": self.commit, "path": str(self.path),
             "name": self.name, "dry_run": self.name is None, "seconds": round(self.seconds, 3),
-            "fetched_bytes": self.fetched_bytes,
+            "fetched_bytes": self.fetched_bytes, "notes": self.notes,
             "files": [
                 {"path": f.path, "size": f.size, "state": f.state, "on_disk": f.on_disk}
                 | next(({"status": r.status, "fetched": r.fetched} for r in self.results
@@ -199,7 +200,8 @@ def download_model(request: DownloadRequest, progress: Progress | None = None,
         check_listing(request.repo_id, chosen)  # before any byte is written
         planned = plan(root, chosen)
         result = DownloadResult(request.repo_id, listing.source, listing.endpoint, listing.revision,
-                                listing.commit, root, _registered_path(root, chosen), None, planned)
+                                listing.commit, root, _registered_path(root, chosen), None, planned,
+                                notes=list(listing.notes))
         if on_listing:
             on_listing(listing, planned)
         if request.dry_run:

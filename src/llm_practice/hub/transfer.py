@@ -232,9 +232,9 @@ class Fetcher:
                                     stalls += 1
                                     raise _Retry(f"stalled: {window_bytes} bytes in {elapsed:.0f} s")
                                 window_start, window_bytes = time.monotonic(), 0
-                    if remote.size is None or offset >= remote.size:
-                        return fetched
-                    raise _Retry("connection closed early")
+                    if limit is not None and offset < limit:  # short of the size promised
+                        raise _Retry("connection closed early")
+                    return fetched
             except (_Retry, *dropped) as e:
                 failures += 1
                 if failures > self.retries or stalls > MAX_STALLS:
