@@ -128,3 +128,26 @@ def test_a_symlink_inside_local_dir_is_not_followed_outside_it(hub, llmp_home, t
     assert list(outside.iterdir()) == []
     assert not (local / "config.json").exists()  # refused before any byte moved
     assert hub.served_bytes("acme/linked") == 0
+
+
+def test_registrations_of_earlier_versions_move_once_and_a_later_hub_file_stays_a_file(hub, llmp_home):
+    old = llmp_home / "models" / "acme--old"  # the layout before LLMP_HOME/registry/ existed
+    old.mkdir(parents=True)
+    (old / "config.json").write_bytes(b"{}")
+    (old / "llmp-model.json").write_text(json.dumps(
+        {"name": "acme/old", "path": str(old), "format": "hf", "source": "hf:acme/old"}))
+    (old / "llmp-files.json").write_text(json.dumps(
+        {"repo_id": "acme/old", "root": str(old), "files": [
+            {"path": "config.json", "size": 2, "sha256": sha256(old / "config.json"), "git_sha1": None}]}))
+    listed = {m["name"]: m for m in json.loads(run_llmp("models", "list", "--json").stdout)}
+    assert listed["acme/old"]["path"] == str(old)
+    assert run_llmp("models", "verify", "acme/old").returncode == 0
+    assert not (old / "llmp-model.json").exists()  # moved, not copied
+
+    later = llmp_home / "models" / "evil--late"  # a hub file landing after the move is never read
+    later.mkdir()
+    (later / "llmp-model.json").write_text(json.dumps(
+        {"name": "forged", "path": "/etc", "format": "hf", "source": "import"}))
+    listed = {m["name"] for m in json.loads(run_llmp("models", "list", "--json").stdout)}
+    assert "forged" not in listed and "acme/old" in listed
+    assert run_llmp("models", "rm", "acme/old").returncode == 0 and not old.exists()

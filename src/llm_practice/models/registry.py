@@ -84,7 +84,36 @@ def model_dir(name: str) -> Path:
     `ok--good` never share a folder. Downloaded files never land here (see `download_dir`), so a
     hub file named like our manifest cannot overwrite it.
     """
-    return get_settings().home / REGISTRY_DIR / name.replace("/", "~")
+    return registry_root() / name.replace("/", "~")
+
+
+def registry_root() -> Path:
+    """`LLMP_HOME/registry/`; the first call after an upgrade moves older registrations into it."""
+    root = get_settings().home / REGISTRY_DIR
+    if not root.is_dir():
+        _migrate_legacy(root)
+    return root
+
+
+def _migrate_legacy(root: Path) -> None:
+    """Once, while `registry/` does not exist yet: move the manifests earlier versions kept inside
+    `models/<folder>/` into it. Never again afterwards: a file a hub puts in a download folder
+    later is only a file."""
+    legacy = sorted(get_settings().models_dir.glob(f"*/{MANIFEST}"))
+    root.mkdir(parents=True, exist_ok=True)
+    for manifest in legacy:
+        try:
+            name = json.loads(manifest.read_text(encoding="utf-8"))["name"]
+            if not isinstance(name, str) or not _NAME_RE.match(name):
+                continue
+            target = root / name.replace("/", "~")
+            target.mkdir(exist_ok=True)
+            for old in (manifest, manifest.with_name(FILES_RECORD)):
+                if old.is_file() and not (target / old.name).exists():
+                    shutil.copy2(old, target / old.name)
+                    old.unlink()
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged or concurrently moved manifest: leave it where it is
 
 
 def download_dir(repo_id: str) -> Path:
@@ -183,9 +212,7 @@ def _downloaded_root(folder: Path) -> Path | None:
 
 def register_local_models(register: Register) -> None:
     """Provider for models imported or downloaded into `LLMP_HOME/models/`."""
-    root = get_settings().home / REGISTRY_DIR
-    if not root.is_dir():
-        return
+    root = registry_root()
     for manifest in sorted(root.glob(f"*/{MANIFEST}")):
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
