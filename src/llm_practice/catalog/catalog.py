@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError, ModelFormatError
-from ..workflow import SOURCES
+from ..workflow import SOURCES, Source
 from .params import count_parameters
 
 CATALOG_FILE = Path(__file__).with_name("models.yaml")

@@ -30,7 +30,6 @@ import hashlib
 import hmac
 import json
 import os
-import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -191,9 +190,8 @@ def _read_token(path: Path) -> dict | None:
 
 
 def _write_token(path: Path, token: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".token-", suffix=".tmp")
-    os.fchmod(fd, 0o600)  # a credential
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(token, f)
-    os.replace(tmp, path)
+    from ..atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        os.chmod(tmp, 0o600)  # a credential: readable by its owner only
+        tmp.write_text(json.dumps(token), encoding="utf-8")
