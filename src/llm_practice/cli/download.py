@@ -54,7 +54,7 @@ def _mib(n: int | None) -> str:
 @click.option("--local-dir", type=click.Path(file_okay=False), help="Put files here instead of LLMP_HOME/models/<org--repo>.")
 @click.option("--endpoint", metavar="URL", help="Hub URL (default: HF_ENDPOINT, then LLMP_HF_MIRRORS in order).")
 @click.option("--mirror", metavar="NAME", help="A known mirror: hf-mirror (https://hf-mirror.com).")
-@click.option("--token", metavar="T", help="Access token for gated or private repositories (or set HF_TOKEN).")
+@click.option("--token", metavar="T", help="Access token for gated or private repositories (or set HF_TOKEN, MODELSCOPE_API_TOKEN; for OpenXLab a JWT, or set OPENXLAB_AK and OPENXLAB_SK).")
 @click.option("--dry-run", is_flag=True, help="List files, sizes and what is already here; fetch nothing.")
 @click.option("--max-workers", type=int, default=8, show_default=True, help="Files fetched at once.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, metavar="SECONDS",
