@@ -3,12 +3,13 @@
 It speaks the subset of the Hugging Face API that huggingface_hub (and `hf download`) uses:
 revision info with `sha` and `siblings` (sizes, LFS sha256, git blob ids with `?blobs=true`),
 HEAD/GET `resolve` with ETag / X-Repo-Commit / Content-Length and Range; the error codes
-(`X-Error-Code: RepoNotFound | RevisionNotFound | GatedRepo | EntryNotFound`); plus the two
-ModelScope calls and the OpenXLab list/sign/object calls our clients make.
+(`X-Error-Code: RepoNotFound | RevisionNotFound | GatedRepo | EntryNotFound`). ModelScope and
+OpenXLab are imitated as their official SDKs see them, in `hub_modelscope.py` and
+`hub_openxlab.py` (written from the SDKs' source; each module says what it follows).
 
 Faults, per file: `slow` (bytes per second), `drop_after` (close the connection after N body
 bytes, once), `statuses` (answer these HTTP codes first, e.g. [503, 503]), `corrupt` (flip a
-byte). Every body byte the hub sends is counted in `served`.
+byte), `endless` (the file, then junk with no Content-Length). Every body byte the hub sends is counted in `served`.
 
 Run it by hand: `python -m tests.hubserver DIR` serves a demo repo `test/tiny`.
 """
@@ -27,6 +28,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
+
+from .hub_modelscope import MS_ROUTES, ModelScopeRoutes
+from .hub_openxlab import OX_ROUTES, OpenXLabRoutes
 
 LFS_THRESHOLD = 10 * 1024  # files above this are "LFS" files (sha256 published)
 BLOCK = 256 * 1024
@@ -52,6 +56,7 @@ class Repo:
     commit: str
     token: str | None = None  # required for everything (private) ...
     gated: bool = False  # ... or only for file bodies (gated)
+    tags: tuple[str, ...] = ()  # ModelScope revisions besides master
 
 
 @dataclass
@@ -60,6 +65,7 @@ class Fault:
     drop_after: int | None = None  # one-shot
     statuses: list[int] = field(default_factory=list)
     corrupt: bool = False
+    endless: bool = False  # after the file, random bytes with no Content-Length, until the client leaves
 
 
 def file_hashes(path: Path) -> tuple[str, str]:
@@ -81,10 +87,20 @@ class LocalHub:
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
+        self.ms_faults: dict[str, str] = {}  # repo_id -> "code" | "html" | "429" (see hub_modelscope)
+        self.ox_keys: dict[str, str] = {}  # OpenXLab access key -> secret key (see hub_openxlab)
+        self.ox_nonces: dict[str, str] = {}
+        self.ox_jwts: dict[str, tuple[str, float]] = {}  # jwt -> (ak, expires at)
+        self.ox_refresh: dict[str, str] = {}  # refresh token -> ak
+        self.ox_jwt_ttl = 3600.0
+        self.ox_exchanges: list[str] = []
+        self.ox_expired_once: set[tuple[str, str]] = set()
+        self.ox_html = False
+        self.ox_sign_calls: list[tuple[dict, str | None]] = []  # (payload, Authorization header)
 
     # -- content ---------------------------------------------------------------------------
     def add_repo(self, repo_id: str, files: dict[str, bytes | int | Path], token: str | None = None,
-                 gated: bool = False, seed: int = 0) -> Repo:
+                 gated: bool = False, seed: int = 0, tags: tuple[str, ...] = ()) -> Repo:
         """Files are given as bytes, as a size (random bytes are generated) or as a path to serve."""
         rng = random.Random(f"{repo_id}:{seed}")
         hub_files = {}
@@ -92,7 +108,9 @@ class LocalHub:
             if isinstance(content, Path):
                 disk = content
             else:
-                disk = self.root / repo_id / path
+                # stored under a hash of the name: a repo may list names no file system takes
+                # (a NUL), or both `a` and `a/b`
+                disk = self.root / repo_id / hashlib.sha1(path.encode("utf-8", "surrogatepass")).hexdigest()
                 disk.parent.mkdir(parents=True, exist_ok=True)
                 if isinstance(content, int):
                     with disk.open("wb") as f:
@@ -106,7 +124,7 @@ class LocalHub:
             sha256, sha1 = file_hashes(disk)
             hub_files[path] = HubFile(path, disk, disk.stat().st_size, sha256, sha1)
         commit = hashlib.sha1(json.dumps(sorted((p, f.sha256) for p, f in hub_files.items())).encode()).hexdigest()
-        repo = Repo(repo_id, hub_files, commit, token, gated)
+        repo = Repo(repo_id, hub_files, commit, token, gated, tags)
         self.repos[repo_id] = repo
         return repo
 
@@ -160,15 +178,12 @@ ROUTES = [
     ("GET", re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)(?:/revision/(?P<rev>[^/]+))?$"), "hf_info"),
     ("GET", re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?$"), "hf_tree"),
     ("GET|HEAD", re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$"), "hf_resolve"),
-    ("GET", re.compile(r"^/api/v1/models/(?P<repo>[^/]+/[^/]+)/repo/files$"), "ms_files"),
-    ("GET|HEAD", re.compile(r"^/api/v1/models/(?P<repo>[^/]+/[^/]+)/repo$"), "ms_file"),
-    ("GET", re.compile(r"^/api/v1/model-center/repositories/(?P<repo>[^/]+/[^/]+)/files$"), "ox_files"),
-    ("POST", re.compile(r"^/model-center/api/v1/cli/repository/getFileDownloadUrl$"), "ox_sign"),
-    ("GET|HEAD", re.compile(r"^/oxl-objects/(?P<repo>[^/]+/[^/]+)/(?P<path>.+)$"), "ox_object"),
+    *MS_ROUTES,
+    *OX_ROUTES,
 ]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ModelScopeRoutes, OpenXLabRoutes, BaseHTTPRequestHandler):
     hub: LocalHub
     protocol_version = "HTTP/1.1"
 
@@ -270,47 +285,6 @@ class _Handler(BaseHTTPRequestHandler):
             extra |= {"X-Linked-Etag": f'"{f.sha256}"', "X-Linked-Size": str(f.size)}
         self._send_file(method, r, f, extra)
 
-    # -- ModelScope ------------------------------------------------------------------------
-    def ms_files(self, method, repo):
-        r = self.hub.repos.get(repo)
-        if r is None or not self._authorised(r):
-            return self._json(404, {"Code": 404, "Message": "model not found", "Success": False})
-        if self.query.get("Revision", "master") not in ("master", "main", r.commit):
-            return self._json(404, {"Code": 404, "Message": "revision not found", "Success": False})
-        files = [{"Name": f.path.rsplit("/", 1)[-1], "Path": f.path, "Type": "blob", "Size": f.size,
-                  "Sha256": f.sha256, "Revision": r.commit} for f in r.files.values()]
-        self._json(200, {"Code": 200, "Data": {"Files": files}, "Success": True})
-
-    def ms_file(self, method, repo):
-        r = self.hub.repos.get(repo)
-        f = r.files.get(self.query.get("FilePath", "")) if r and self._authorised(r) else None
-        if f is None:
-            return self._json(404, {"Code": 404, "Message": "file not found"})
-        self._send_file(method, r, f, {})
-
-    # -- OpenXLab --------------------------------------------------------------------------
-    def ox_files(self, method, repo):
-        r = self.hub.repos.get(repo)
-        if r is None or not self._authorised(r):
-            return self._json(200, {"msgCode": "20001", "msg": "repository not found"})
-        files = [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in r.files.values()]
-        self._json(200, {"msgCode": "10000", "data": {"list": files}})
-
-    def ox_sign(self, method):
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        r = self.hub.repos.get(body.get("repositoryName", ""))
-        if r is None or not self._authorised(r) or body.get("fileName") not in r.files:
-            return self._json(200, {"msgCode": "20001", "msg": "file not found"})
-        url = f"{self.hub.url}/oxl-objects/{r.repo_id}/{body['fileName']}?signature=local"
-        self._json(200, {"msgCode": "10000", "data": {"url": url}})
-
-    def ox_object(self, method, repo, path):
-        r = self.hub.repos.get(repo)
-        f = r.files.get(path) if r else None
-        if f is None:
-            return self._json(404, {"error": "no such object"})
-        self._send_file(method, r, f, {})
-
     # -- bodies, ranges and faults ---------------------------------------------------------
     def _send_file(self, method: str, repo: Repo, f: HubFile, extra: dict) -> None:
         key = (repo.repo_id, f.path)
@@ -330,6 +304,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return
         length = end - start + 1
+        if method == "GET" and fault.endless:
+            return self._send_endless(repo, f, start)
         self.send_response(206 if ranged else 200)
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length),
                    "Accept-Ranges": "bytes", **extra}
@@ -342,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         drop_after, fault.drop_after = fault.drop_after, None
         sent = 0
-        step = min(BLOCK, max(4096, int(fault.slow / 20))) if fault.slow else 1 << 20
+        step = min(BLOCK, max(1, int(fault.slow / 20))) if fault.slow else 1 << 20
         with f.disk.open("rb") as src:
             src.seek(start)
             while sent < length:
@@ -365,6 +341,28 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 if fault.slow:
                     time.sleep(len(block) / fault.slow)
+
+    def _send_endless(self, repo: Repo, f: HubFile, start: int, cap: int = 64 << 20) -> None:
+        """The file's bytes, then junk, close-delimited (no Content-Length): a body that never ends
+        as far as the client can tell (capped at `cap` bytes so a broken client cannot hang a test)."""
+        key = (repo.repo_id, f.path)
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        body = f.disk.read_bytes()[start:]
+        junk = bytes(1 << 16)
+        sent = 0
+        try:
+            while sent < cap:
+                block = body if sent == 0 and body else junk
+                self.wfile.write(block)
+                sent += len(block)
+                with self.hub.lock:
+                    self.hub.served[key] += len(block)
+        except OSError:
+            return
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use

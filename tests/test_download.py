@@ -236,10 +236,13 @@ def test_one_gguf_file_is_registered_as_that_file_and_chats(hub, llmp_home):
     assert sha256(path) == sha256(gguf)
     listed = {m["name"]: m for m in json.loads(run_llmp("models", "list", "--json").stdout)}
     assert listed["acme/smol-gguf"]["format"] == "gguf"
-    chat = run_llmp("chat", "acme/smol-gguf", "--once", "Which city is the capital of France?",
-                    "--temperature", "0", "--max-tokens", "24")
+    question = ("--once", "Which city is the capital of France?", "--temperature", "0", "--max-tokens", "24")
+    chat = run_llmp("chat", "acme/smol-gguf", *question)
     assert chat.returncode == 0, chat.stderr
-    assert "Paris" in chat.stdout
+    # the same bytes answer as the bundled model does (greedy; the wording itself depends on the
+    # llama.cpp CPU variant's rounding, so compare with the original, not with a fixed word)
+    original = run_llmp("chat", "smollm2-135m-instruct", *question)
+    assert "France" in chat.stdout and chat.stdout == original.stdout
 
 
 def test_mirror_names_and_endpoint_order(monkeypatch):

@@ -140,17 +140,27 @@ class HubError(LlmpError):
         super().__init__(message, hint)
 
 
+# How each hub takes a token: the hint after a refusal names the hub's own setting.
+TOKEN_HINTS = {
+    "hf": "pass --token T or set HF_TOKEN",
+    "modelscope": "pass --token T or set MODELSCOPE_API_TOKEN (an access token from modelscope.cn/my/myaccesstoken)",
+    "openxlab": "set OPENXLAB_AK and OPENXLAB_SK (your OpenXLab access key and secret key), "
+                "or pass a JWT with --token T / OPENXLAB_TOKEN",
+}
+
+
 class RepoNotFoundError(HubError, LookupError):
     exit_code = 3
     http_status = 404
 
-    def __init__(self, repo_id: str, source: str = "hf", endpoint: str = ""):
+    def __init__(self, repo_id: str, source: str = "hf", endpoint: str = "", detail: str = ""):
         self.endpoint = endpoint
+        self.detail = detail
         super().__init__(
             repo_id,
-            f"Repository '{repo_id}' was not found on {endpoint or source}.",
+            f"Repository '{repo_id}' was not found on {endpoint or source}{f' ({detail})' if detail else ''}.",
             "Check the spelling (OWNER/NAME) and --source. A private repository also reads as "
-            "missing without a token: pass --token T (or set HF_TOKEN).",
+            f"missing without a token: {TOKEN_HINTS.get(source, TOKEN_HINTS['hf'])}.",
             source,
         )
 
@@ -177,12 +187,11 @@ class HubAuthError(HubError, PermissionError):
 
     def __init__(self, repo_id: str, problem: str, source: str = "hf"):
         self.problem = problem
-        token_env = {"hf": "HF_TOKEN", "modelscope": "MODELSCOPE_API_TOKEN"}.get(source, "OPENXLAB_TOKEN")
         super().__init__(
             repo_id,
             f"Access to '{repo_id}' was refused: {problem}",
-            f"Accept the model's conditions on its page if it is gated, then pass a token with "
-            f"--token T or set {token_env}.",
+            f"Accept the model's conditions on its page if it is gated, then "
+            f"{TOKEN_HINTS.get(source, TOKEN_HINTS['hf'])}.",
             source,
         )
 
@@ -202,6 +211,27 @@ class HubUnreachableError(HubError, ConnectionError):
             else "Check the network or pass another --endpoint. Files already downloaded are kept."
         )
         super().__init__(repo_id, f"Could not reach the hub for '{repo_id}' ({tried}): {problem}", hint, source)
+
+
+class HubReplyError(HubError):
+    """The hub answered, but not with what its API promises: an error code inside an HTTP 200,
+    a body that is not JSON, an envelope without the expected fields."""
+
+    exit_code = 8
+    http_status = 502
+
+    def __init__(self, repo_id: str, source: str, endpoint: str, problem: str, request_id: str | None = None):
+        self.endpoint = endpoint
+        self.problem = problem
+        self.request_id = request_id
+        trace = f" (request id {request_id})" if request_id else ""
+        super().__init__(
+            repo_id,
+            f"{endpoint} could not serve '{repo_id}': {problem}{trace}",
+            "Try again later; if it persists, the hub's API may have changed: report it with the "
+            "request id. Files already downloaded are kept.",
+            source,
+        )
 
 
 class DownloadError(HubError, OSError):

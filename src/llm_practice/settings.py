@@ -25,10 +25,14 @@ class Settings:
     lang: str  # "zh" or "en": the language of the terminal UI
     cache_override: Path | None = None
     hf_mirrors: tuple[str, ...] = ()  # LLMP_HF_MIRRORS: tried in order when hf_endpoint is unreachable
-    modelscope_endpoint: str = "https://www.modelscope.cn"  # from MODELSCOPE_DOMAIN
+    # MODELSCOPE_ENDPOINT, else the deprecated MODELSCOPE_DOMAIN; None: try modelscope.cn, then .ai
+    modelscope_endpoint: str | None = None
+    modelscope_prefer_ai: bool = False  # MODELSCOPE_PREFER_AI_SITE: try modelscope.ai first
     modelscope_token: str | None = None  # MODELSCOPE_API_TOKEN
-    openxlab_endpoint: str = "https://openxlab.org.cn"  # LLMP_OPENXLAB_ENDPOINT
-    openxlab_token: str | None = None  # OPENXLAB_TOKEN
+    openxlab_endpoint: str = "https://openapi.openxlab.org.cn/api/v1"  # LLMP_OPENXLAB_ENDPOINT
+    openxlab_token: str | None = None  # OPENXLAB_TOKEN: a JWT, used as is
+    openxlab_ak: str | None = None  # OPENXLAB_AK / OPENXLAB_SK: exchanged for a JWT (as the SDK does)
+    openxlab_sk: str | None = None
 
     @property
     def models_dir(self) -> Path:
@@ -67,16 +71,19 @@ def get_settings() -> Settings:
         cache_override=Path(env["LLMP_CACHE"]).expanduser() if env.get("LLMP_CACHE") else None,
         lang="zh" if lang.lower().startswith("zh") else "en",
         hf_mirrors=tuple(m.strip().rstrip("/") for m in (env.get("LLMP_HF_MIRRORS") or "").split(",") if m.strip()),
-        modelscope_endpoint=_domain_url(env.get("MODELSCOPE_DOMAIN"), "https://www.modelscope.cn"),
+        modelscope_endpoint=_domain_url(env.get("MODELSCOPE_ENDPOINT") or env.get("MODELSCOPE_DOMAIN")),
+        modelscope_prefer_ai=_flag(env.get("MODELSCOPE_PREFER_AI_SITE")),
         modelscope_token=env.get("MODELSCOPE_API_TOKEN") or None,
-        openxlab_endpoint=(env.get("LLMP_OPENXLAB_ENDPOINT") or "https://openxlab.org.cn").rstrip("/"),
+        openxlab_endpoint=(env.get("LLMP_OPENXLAB_ENDPOINT") or "https://openapi.openxlab.org.cn/api/v1").rstrip("/"),
         openxlab_token=env.get("OPENXLAB_TOKEN") or None,
+        openxlab_ak=(env.get("OPENXLAB_AK") or "").strip() or None,
+        openxlab_sk=(env.get("OPENXLAB_SK") or "").strip() or None,
     )
 
 
-def _domain_url(value: str | None, default: str) -> str:
+def _domain_url(value: str | None) -> str | None:
     """MODELSCOPE_DOMAIN is a bare host (www.modelscope.cn); accept a full URL too."""
-    if not value:
-        return default
+    if not value or not value.strip():
+        return None
     value = value.strip().rstrip("/")
     return value if "://" in value else f"https://{value}"

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError, ModelFormatError
-from ..workflow import SOURCES
+from ..workflow import SOURCES, Source
 from .params import count_parameters
 
 CATALOG_FILE = Path(__file__).with_name("models.yaml")
@@ -40,6 +40,23 @@ class CatalogEntry(BaseModel):
     ids: CatalogIds
     config: dict = Field(default_factory=dict)
     tutorial: bool = False
+    source: list[str]  # where the facts come from: the model card first
+    gated: list[Source] = Field(default_factory=list)  # hubs where the terms must be accepted first
+    context_note: str = ""  # why `context` differs from config.json's position limit
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _urls(cls, value):
+        urls = [value] if isinstance(value, str) else value
+        if not urls or not all(isinstance(u, str) and u.startswith("https://") for u in urls):
+            raise ValueError("source must be one https:// URL or a list of them (the model card first)")
+        return urls
+
+    @property
+    def license_label(self) -> str:
+        """The license's short name, plus where the model is gated."""
+        gated = f", gated on {'/'.join(self.gated)}" if self.gated else ""
+        return self.license.split(" (")[0] + gated
 
     @property
     def params(self) -> int:

@@ -54,13 +54,15 @@ def _mib(n: int | None) -> str:
 @click.option("--local-dir", type=click.Path(file_okay=False), help="Put files here instead of LLMP_HOME/models/<org--repo>.")
 @click.option("--endpoint", metavar="URL", help="Hub URL (default: HF_ENDPOINT, then LLMP_HF_MIRRORS in order).")
 @click.option("--mirror", metavar="NAME", help="A known mirror: hf-mirror (https://hf-mirror.com).")
-@click.option("--token", metavar="T", help="Access token for gated or private repositories (or set HF_TOKEN).")
+@click.option("--token", metavar="T", help="Access token for gated or private repositories (or set HF_TOKEN, MODELSCOPE_API_TOKEN; for OpenXLab a JWT, or set OPENXLAB_AK and OPENXLAB_SK).")
 @click.option("--dry-run", is_flag=True, help="List files, sizes and what is already here; fetch nothing.")
 @click.option("--max-workers", type=int, default=8, show_default=True, help="Files fetched at once.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, metavar="SECONDS",
+              help="Give up on a silent or trickling connection (under 1 KiB/s) after this long, then retry.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final path.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def download(repo, files, source, revision, include, exclude, local_dir, endpoint, mirror, token,
-             dry_run, max_workers, quiet, as_json) -> None:
+             dry_run, max_workers, timeout, quiet, as_json) -> None:
     """Download REPO (all files, or just FILES), resumably and verified, and register it.
 
     Interrupted downloads resume from the bytes on disk; every file is checked (sha256 where
@@ -79,7 +81,7 @@ def download(repo, files, source, revision, include, exclude, local_dir, endpoin
         request = DownloadRequest(
             repo_id=repo, files=files, source=source, revision=revision, include=include,
             exclude=exclude, local_dir=local_dir, endpoint=endpoint, mirror=mirror, token=token,
-            dry_run=dry_run, max_workers=max_workers,
+            dry_run=dry_run, max_workers=max_workers, timeout=timeout,
         )
     except ValidationError as e:
         raise config_error(e, rename={"repo_id": "REPO"},
@@ -94,6 +96,8 @@ def download(repo, files, source, revision, include, exclude, local_dir, endpoin
         at = listing.commit[:10] if listing.commit else listing.revision
         console.print(f"{listing.repo_id}@{at}: {len(planned)} files, {_mib(total)} "
                       f"({_mib(here)} already here); served by {listing.endpoint}")
+        for note in listing.notes:
+            console.print(f"Note: {note}")
         if sink is not None:
             sink.start_total(total, here)
 

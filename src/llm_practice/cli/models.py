@@ -126,7 +126,8 @@ def catalog_cmd(fits: bool, source: str | None, as_json: bool) -> None:
     for e in entries:
         row = {"name": e.name, "family": e.family, "parameters": e.params, "published": e.published,
                "context": e.context, "license": e.license, "tutorial": e.tutorial,
-               "ids": e.ids.model_dump(exclude_none=True)}
+               "ids": e.ids.model_dump(exclude_none=True), "gated": e.gated, "source": e.source,
+               "license_label": e.license_label}
         if machine is not None:
             f = fit_of(e, machine.budget, machine.device)
             row["fits"] = {"chat": f.chat, "chat_bytes": f.chat_bytes, "lora": f.lora,
@@ -150,7 +151,7 @@ def catalog_cmd(fits: bool, source: str | None, as_json: bool) -> None:
     for row in rows:
         cells = [row["name"] + (" *" if row["tutorial"] else ""), f"{row['parameters'] / 1e9:.2f}B"]
         if machine is None:
-            cells += [f"{row['context'] // 1024}k", row["license"].split(" (")[0],
+            cells += [f"{row['context'] // 1024}k", row["license_label"],
                       row["ids"].get(source or "hf", "-")]
         else:
             f = row["fits"]

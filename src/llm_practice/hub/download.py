@@ -6,8 +6,9 @@ Example:
     print(result.path)  # LLMP_HOME/models/HuggingFaceTB--SmolLM2-135M-Instruct
 
 Files land in `LLMP_HOME/models/<org--repo>/` (or `--local-dir`); a `llmp-files.json` record of
-what the hub published (sizes, hashes) sits next to the model's manifest so `llmp models verify`
-can re-check it later.
+what the hub published (sizes, hashes) sits next to the model's manifest under
+`LLMP_HOME/registry/<org~repo>/`, where no downloaded file can land, so `llmp models verify` can
+re-check the files later and a hub cannot rewrite our registry.
 """
 
 from __future__ import annotations
@@ -25,13 +26,28 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConfigError, DiskFullError, DownloadInterruptedError, IntegrityError
-from ..models.registry import ModelInfo, get_model, model_dir, write_manifest
+from ..errors import (
+    ConfigError,
+    DiskFullError,
+    DownloadInterruptedError,
+    IntegrityError,
+    ModelExistsError,
+)
+from ..models.registry import (
+    FILES_RECORD,
+    MANIFEST,
+    REGISTRY_DIR,
+    ModelInfo,
+    download_dir,
+    get_model,
+    list_models,
+    model_dir,
+    write_manifest,
+)
+from ..settings import get_settings
 from ..workflow import Source
-from .files import RemoteFile, RepoListing, check_path, safe_target, select_files
+from .files import RemoteFile, RepoListing, check_listing, check_path, safe_target, select_files
 from .transfer import PARTIAL_DIR, FileResult, Fetcher, Interrupted, NullProgress, Progress, local_state
-
-FILES_RECORD = "llmp-files.json"
 
 
 class DownloadRequest(BaseModel):
@@ -73,6 +89,7 @@ class DownloadResult:
     files: list[PlannedFile] = field(default_factory=list)
     results: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what the hub could not promise
 
     @property
     def fetched_bytes(self) -> int:
@@ -83,7 +100,7 @@ class DownloadResult:
             "repo_id": self.repo_id, "source": self.source, "endpoint": self.endpoint,
             "revision": self.revision, "commit": self.commit, "path": str(self.path),
             "name": self.name, "dry_run": self.name is None, "seconds": round(self.seconds, 3),
-            "fetched_bytes": self.fetched_bytes,
+            "fetched_bytes": self.fetched_bytes, "notes": self.notes,
             "files": [
                 {"path": f.path, "size": f.size, "state": f.state, "on_disk": f.on_disk}
                 | next(({"status": r.status, "fetched": r.fetched} for r in self.results
@@ -129,7 +146,31 @@ LISTERS: dict[str, Callable[[object, DownloadRequest], RepoListing]] = {
 
 
 def target_root(request: DownloadRequest) -> Path:
-    return Path(request.local_dir).expanduser().resolve() if request.local_dir else model_dir(request.repo_id)
+    """The download folder; one repository per folder, and never our registry."""
+    if "--" in request.repo_id:  # org--repo folders: 'a--b/c' and 'a/b--c' would share one
+        raise ConfigError("REPO", f"'{request.repo_id}' contains '--', which repository ids cannot hold.",
+                          "Check the spelling: REPO looks like OWNER/NAME.")
+    own = download_dir(request.repo_id)
+    if not request.local_dir:
+        return own
+    root = Path(request.local_dir).expanduser().resolve()
+    settings = get_settings()
+    registry = (settings.home / REGISTRY_DIR).resolve()
+    models = settings.models_dir.resolve()
+    if root.is_relative_to(registry) or (root.is_relative_to(models) and root != own.resolve()):
+        raise ConfigError("--local-dir", f"{root} is inside {settings.home}, where llmp keeps other models "
+                          "and its registry.", f"Leave --local-dir out (files go to {own}) or pick a "
+                          "folder outside LLMP_HOME.")
+    return root
+
+
+def _check_name_free(repo_id: str) -> None:
+    """A download registers REPO as a name: refuse it when an import or plugin already holds it."""
+    ours = model_dir(repo_id)
+    if (ours / MANIFEST).is_file() and (ours / FILES_RECORD).is_file():
+        return  # an earlier download of this repository: adding files to it is fine
+    if any(m.name == repo_id or repo_id in m.aliases for m in list_models()):
+        raise ModelExistsError(repo_id)
 
 
 def plan(root: Path, files: list[RemoteFile]) -> list[PlannedFile]:
@@ -143,6 +184,8 @@ def download_model(request: DownloadRequest, progress: Progress | None = None,
 
     progress = progress or NullProgress()
     root = target_root(request)
+    if not request.dry_run:
+        _check_name_free(request.repo_id)
     started = time.perf_counter()
     # requests, not httpx, for bodies: on this machine httpx streams ~150 MB/s, requests ~1 GB/s.
     with requests.Session() as client:
@@ -154,9 +197,11 @@ def download_model(request: DownloadRequest, progress: Progress | None = None,
         if not chosen:
             raise ConfigError("--include", f"no files of {request.repo_id} match the filters.",
                               "Run with --dry-run and without --include/--exclude to see the files.")
+        check_listing(request.repo_id, chosen)  # before any byte is written
         planned = plan(root, chosen)
         result = DownloadResult(request.repo_id, listing.source, listing.endpoint, listing.revision,
-                                listing.commit, root, _registered_path(root, chosen), None, planned)
+                                listing.commit, root, _registered_path(root, chosen), None, planned,
+                                notes=list(listing.notes))
         if on_listing:
             on_listing(listing, planned)
         if request.dry_run:
@@ -166,7 +211,7 @@ def download_model(request: DownloadRequest, progress: Progress | None = None,
         result.results = _fetch_all(client, listing, chosen, root, request.max_workers, progress,
                                     request.timeout)
     _cleanup_partials(root)
-    result.name = _register(request, listing, chosen, result.path)
+    result.name = _register(request, listing, chosen, result.path, root)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -175,7 +220,8 @@ def _fetch_all(client, listing: RepoListing, files: list[RemoteFile], root: Path
                progress: Progress, timeout: float) -> list[FileResult]:
     stop = threading.Event()
     fetcher = Fetcher(client, listing.repo_id, listing.headers, progress, stop,
-                      resolve_url=listing.resolve_url, timeout=timeout)
+                      resolve_url=listing.resolve_url, timeout=timeout,
+                      refresh_url=listing.refresh_url, source=listing.source)
     root.mkdir(parents=True, exist_ok=True)
     # Large files first, so the long transfers start early and small ones fill the gaps.
     ordered = sorted(files, key=lambda f: -(f.size or 0))
@@ -231,7 +277,8 @@ def _registered_path(root: Path, files: list[RemoteFile]) -> Path:
     return root
 
 
-def _register(request: DownloadRequest, listing: RepoListing, files: list[RemoteFile], path: Path) -> str:
+def _register(request: DownloadRequest, listing: RepoListing, files: list[RemoteFile], path: Path,
+              root: Path) -> str:
     name = request.repo_id
     fmt = "gguf" if path.is_file() else "hf"
     info = ModelInfo(name=name, path=path, format=fmt, source=f"{listing.source}:{request.repo_id}",
@@ -239,7 +286,7 @@ def _register(request: DownloadRequest, listing: RepoListing, files: list[Remote
     write_manifest(info)
     record = {
         "repo_id": request.repo_id, "source": listing.source, "endpoint": listing.endpoint,
-        "revision": listing.revision, "commit": listing.commit, "root": str(path if fmt == "hf" else path.parent),
+        "revision": listing.revision, "commit": listing.commit, "root": str(root),
         "files": [f.record() for f in _merge_record(name, files)],
     }
     folder = model_dir(name)
@@ -261,8 +308,12 @@ def _read_record(name: str) -> tuple[Path | None, list[RemoteFile]]:
     record = model_dir(name) / FILES_RECORD
     if not record.is_file():
         return None, []
-    data = json.loads(record.read_text(encoding="utf-8"))
-    return Path(data["root"]), [RemoteFile(**f) for f in data["files"]]
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+        return Path(data["root"]), [RemoteFile(**f) for f in data["files"]]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError("NAME", f"the download record {record} is damaged ({type(e).__name__}: {e}).",
+                          f"Download the model again with `llmp download {name}`.") from None
 
 
 @dataclass

@@ -7,12 +7,13 @@ everything after that (filtering, transfer, verification, registration) is hub-i
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DownloadError
 
 READ_BLOCK = 1 << 20  # 1 MiB: the unit we read, hash and write (and so the most a kill can lose)
 
@@ -46,6 +47,8 @@ class RepoListing:
     files: list[RemoteFile] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # auth and user agent for file GETs
     resolve_url: Callable[[RemoteFile], str] | None = None  # for hubs that hand out URLs per file
+    refresh_url: Callable[[RemoteFile], str] | None = None  # a new signed URL after a 403 (expired)
+    notes: list[str] = field(default_factory=list)  # what the hub could not promise (no sha256, ...)
 
 
 def select_files(listing: RepoListing, files: tuple[str, ...], include: tuple[str, ...],
@@ -77,11 +80,54 @@ def select_files(listing: RepoListing, files: tuple[str, ...], include: tuple[st
 
 
 def safe_target(root: Path, path: str) -> Path:
-    """The local path for a repository path, refusing anything that would escape `root`."""
+    """The local path for a repository path, refusing anything that would escape `root`.
+
+    Lexically (`..`, absolute paths) and through the file system: a symlink already inside
+    `root` (say `--local-dir` holds `sub -> /elsewhere`) must not carry a write outside it.
+    """
     parts = PurePosixPath(path).parts
-    if not parts or path.startswith("/") or ".." in parts:
-        raise ConfigError("FILES", f"refusing the unsafe path '{path}' from the hub.")
-    return root.joinpath(*parts)
+    if not parts or path.startswith("/") or ".." in parts or "\0" in path:
+        raise ConfigError("FILES", f"refusing the unsafe path {path!r} from the hub.")
+    target = root.joinpath(*parts)
+    real_root = root.resolve()
+    if not target.parent.resolve().is_relative_to(real_root) or target.is_symlink():
+        link = next((p for p in [*reversed(target.parents), target]
+                     if p.is_relative_to(root) and p != root and p.is_symlink()), target)
+        raise ConfigError("--local-dir", f"{path} would be written through the symlink {link} -> "
+                          f"{os.readlink(link) if link.is_symlink() else '?'}, outside {root}.",
+                          "Remove the link or download into another --local-dir.")
+    return target
+
+
+RESERVED = ".llmp-partial"  # our partial files' folder: no repository file may land inside it
+
+
+def check_listing(repo_id: str, files: list[RemoteFile]) -> None:
+    """Refuse file names no download can honour, before any byte is written.
+
+    NUL and other control characters, backslashes, empty or `.`/`..` components, absolute paths,
+    our own partial folder, and a file that is also a folder (`a` and `a/b`) are the hub's mistakes
+    (or tricks): say which file, write nothing.
+    """
+    paths = {f.path for f in files}
+    for f in files:
+        name = f.path
+        parts = name.split("/")
+        problem = None
+        if any(ord(c) < 32 or ord(c) == 127 for c in name):
+            problem = "its name holds a control character (NUL, newline, ...)"
+        elif "\\" in name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            problem = "its name is not a plain relative path"
+        elif parts[0] == RESERVED:
+            problem = f"{RESERVED}/ is where llmp keeps partial files"
+        else:
+            clash = next(("/".join(parts[:i]) for i in range(1, len(parts)) if "/".join(parts[:i]) in paths), None)
+            if clash:
+                problem = f"the repository also has a file named {clash!r}, so {clash!r} cannot be a folder too"
+        if problem:
+            raise DownloadError(repo_id, repr(name), f"refusing this file: {problem}.",
+                                "Nothing was written. Pick the other files with --include/--exclude, "
+                                "or report the repository to its owner.")
 
 
 class FileHasher:

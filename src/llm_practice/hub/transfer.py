@@ -25,6 +25,8 @@ from .files import READ_BLOCK, FileHasher, RemoteFile, check_file, needs_sha1, s
 
 PARTIAL_DIR = ".llmp-partial"
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+MIN_RATE = 1024  # bytes/s: slower than this over a whole `timeout` window is a stalled body
+MAX_STALLS = 2  # a hub that trickles three times in a row will not get better
 
 
 class Progress(Protocol):
@@ -83,8 +85,11 @@ class Fetcher:
     """Fetches files of one repository with a shared HTTP client; safe to use from threads."""
 
     def __init__(self, client, repo_id: str, headers: dict[str, str], progress: Progress,
-                 stop: threading.Event, retries: int = 6, resolve_url=None, timeout: float = 30.0):
+                 stop: threading.Event, retries: int = 6, resolve_url=None, timeout: float = 30.0,
+                 refresh_url=None, source: str = "hf"):
         self.client = client  # a requests.Session
+        self.refresh_url = refresh_url  # a fresh signed URL for a file, after one 403
+        self.source = source
         self.timeout = timeout
         self.repo_id = repo_id
         self.headers = headers
@@ -158,17 +163,28 @@ class Fetcher:
         )
 
     def _stream(self, remote: RemoteFile, part: Path, hasher: FileHasher, offset: int) -> int:
-        """Append the rest of the file to `part`, retrying dropped connections from where they stopped."""
-        import requests
+        """Append the rest of the file to `part`, retrying dropped connections from where they stopped.
 
-        dropped = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+        Two promises hold against a hostile or broken hub: nothing past the advertised size is
+        ever written (the read stops there; without a listed size, at Content-Length), and a body
+        that trickles (under MIN_RATE bytes/s over `timeout` seconds) is cut and retried, not
+        waited on forever (a read timeout alone never fires while one byte a second arrives).
+        """
+        import requests
+        import urllib3
+
+        # raw reads raise urllib3's own errors (a broken or timed-out body), not requests' wrappers
+        dropped = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                   urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
         fetched = 0
-        failures = 0
+        failures = stalls = 0
+        refreshed = False
         url = remote.url or self.resolve_url(remote)
         while True:
             if remote.size is not None and offset >= remote.size:
                 return fetched
-            headers = dict(self.headers)
+            # identity: a resumed range must be the file's own bytes, never a compressed body
+            headers = dict(self.headers) | {"Accept-Encoding": "identity"}
             if offset:
                 headers["Range"] = f"bytes={offset}-"
             try:
@@ -176,8 +192,11 @@ class Fetcher:
                     status = response.status_code
                     if status == 416 and offset:  # already complete (size unknown)
                         return fetched
+                    if status in (401, 403) and self.refresh_url and not refreshed:
+                        url, refreshed = self.refresh_url(remote), True  # a signed URL expired: once
+                        continue
                     if status in (401, 403):
-                        raise HubAuthError(self.repo_id, f"HTTP {status} for {remote.path}")
+                        raise HubAuthError(self.repo_id, f"HTTP {status} for {remote.path}", self.source)
                     if status in RETRYABLE_STATUS:
                         raise _Retry(f"HTTP {status}")
                     if status >= 400:
@@ -188,26 +207,40 @@ class Fetcher:
                         mode = "wb"
                     else:
                         mode = "ab"
+                    limit = _limit(remote.size, response, offset)
                     with part.open(mode) as f:
-                        # One read block at a time: a kill loses at most the block in memory.
-                        for block in response.iter_content(READ_BLOCK):
+                        window_start, window_bytes = time.monotonic(), 0
+                        while limit is None or offset < limit:
+                            # read1: whatever has arrived (up to one block), so the checks below
+                            # run while a trickling body is still coming in.
+                            want = READ_BLOCK if limit is None else min(READ_BLOCK, limit - offset)
+                            block = response.raw.read1(want)
+                            if not block:
+                                break
                             if self.stop.is_set():
                                 raise Interrupted()
                             _write(f, block, self.repo_id, remote, part)
                             hasher.update(block)
                             offset += len(block)
                             fetched += len(block)
+                            window_bytes += len(block)
                             failures = 0
                             self.progress.advanced(remote.path, len(block))
-                    if remote.size is None or offset >= remote.size:
-                        return fetched
-                    raise _Retry("connection closed early")
+                            elapsed = time.monotonic() - window_start
+                            if elapsed >= self.timeout:
+                                if window_bytes < MIN_RATE * elapsed:
+                                    stalls += 1
+                                    raise _Retry(f"stalled: {window_bytes} bytes in {elapsed:.0f} s")
+                                window_start, window_bytes = time.monotonic(), 0
+                    if limit is not None and offset < limit:  # short of the size promised
+                        raise _Retry("connection closed early")
+                    return fetched
             except (_Retry, *dropped) as e:
                 failures += 1
-                if failures > self.retries:
+                if failures > self.retries or stalls > MAX_STALLS:
                     raise DownloadError(
                         self.repo_id, remote.path,
-                        f"gave up after {self.retries} retries ({e or type(e).__name__}); "
+                        f"gave up after {failures - 1} retries ({e or type(e).__name__}); "
                         f"{offset} bytes kept on disk.",
                     ) from None
                 self._sleep(min(0.2 * 2**failures, 8.0))
@@ -219,6 +252,14 @@ class Fetcher:
 
 class _Retry(Exception):
     pass
+
+
+def _limit(size: int | None, response, offset: int) -> int | None:
+    """The offset to stop reading at: the listed size, else what this response says it holds."""
+    if size is not None:
+        return size
+    length = response.headers.get("Content-Length")
+    return offset + int(length) if length and length.isdigit() else None
 
 
 def _write(f, block: bytes, repo_id: str, remote: RemoteFile, part: Path) -> None:

@@ -23,6 +23,8 @@ from ..errors import ConfigError, ModelExistsError, ModelFormatError, ModelNotFo
 from ..settings import get_settings
 
 MANIFEST = "llmp-model.json"
+FILES_RECORD = "llmp-files.json"  # written by `llmp download`: what the hub published
+REGISTRY_DIR = "registry"  # LLMP_HOME/registry/<name>/: our metadata, apart from any downloaded file
 ENTRY_POINT_GROUP = "llm_practice.models"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 
@@ -76,8 +78,47 @@ def get_model(name: str) -> ModelInfo:
 
 
 def model_dir(name: str) -> Path:
-    """Where a model's manifest (and downloaded files) live: `org/repo` becomes `org--repo`."""
-    return get_settings().models_dir / name.replace("/", "--")
+    """Where a model's registration (manifest, download record) lives: `org/repo` becomes `org~repo`.
+
+    One folder per name and one name per folder: '~' cannot occur in a name, so `ok/good` and
+    `ok--good` never share a folder. Downloaded files never land here (see `download_dir`), so a
+    hub file named like our manifest cannot overwrite it.
+    """
+    return registry_root() / name.replace("/", "~")
+
+
+def registry_root() -> Path:
+    """`LLMP_HOME/registry/`; the first call after an upgrade moves older registrations into it."""
+    root = get_settings().home / REGISTRY_DIR
+    if not root.is_dir():
+        _migrate_legacy(root)
+    return root
+
+
+def _migrate_legacy(root: Path) -> None:
+    """Once, while `registry/` does not exist yet: move the manifests earlier versions kept inside
+    `models/<folder>/` into it. Never again afterwards: a file a hub puts in a download folder
+    later is only a file."""
+    legacy = sorted(get_settings().models_dir.glob(f"*/{MANIFEST}"))
+    root.mkdir(parents=True, exist_ok=True)
+    for manifest in legacy:
+        try:
+            name = json.loads(manifest.read_text(encoding="utf-8"))["name"]
+            if not isinstance(name, str) or not _NAME_RE.match(name):
+                continue
+            target = root / name.replace("/", "~")
+            target.mkdir(exist_ok=True)
+            for old in (manifest, manifest.with_name(FILES_RECORD)):
+                if old.is_file() and not (target / old.name).exists():
+                    shutil.copy2(old, target / old.name)
+                    old.unlink()
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged or concurrently moved manifest: leave it where it is
+
+
+def download_dir(repo_id: str) -> Path:
+    """Where `llmp download` puts a repository's files: `LLMP_HOME/models/<org--repo>/`."""
+    return get_settings().models_dir / repo_id.replace("/", "--")
 
 
 def detect_format(path: Path) -> ModelFormat:
@@ -115,7 +156,7 @@ def remote_model(base_url: str, name: str) -> ModelInfo:
 def import_model(path: str | Path, name: str | None = None, description: str = "") -> ModelInfo:
     """Register a local GGUF file or HF folder under `name` (default: derived from the path).
 
-    The files stay where they are; only a manifest is written under `LLMP_HOME/models/`.
+    The files stay where they are; only a manifest is written under `LLMP_HOME/registry/`.
     """
     path = Path(os.path.abspath(Path(path).expanduser()))  # keep symlinks: name from the link
     fmt = detect_format(path)
@@ -141,22 +182,37 @@ def write_manifest(info: ModelInfo) -> Path:
 
 
 def remove_model(name: str) -> ModelInfo:
-    """Unregister a model; delete its files only when they live inside `LLMP_HOME/models/`."""
+    """Unregister a model; delete its files only when a download of it put them in `LLMP_HOME/models/`.
+
+    What counts as a download is our own record (`llmp-files.json`, written only by `llmp download`
+    next to the manifest), never anything inside the files' folder.
+    """
     info = get_model(name)
     folder = model_dir(info.name)
     if not (folder / MANIFEST).is_file():
         raise ConfigError(
             "MODEL", f"'{info.name}' is {info.source}, not a local registration; it cannot be removed."
         )
+    owned = _downloaded_root(folder)
     shutil.rmtree(folder)
+    if owned is not None:
+        shutil.rmtree(owned, ignore_errors=True)
     return info
+
+
+def _downloaded_root(folder: Path) -> Path | None:
+    """The download folder under `LLMP_HOME/models/` this registration owns, if any."""
+    try:
+        root = Path(json.loads((folder / FILES_RECORD).read_text(encoding="utf-8"))["root"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    models = get_settings().models_dir.resolve()
+    return root if root.parent.resolve() == models and not root.is_symlink() else None
 
 
 def register_local_models(register: Register) -> None:
     """Provider for models imported or downloaded into `LLMP_HOME/models/`."""
-    root = get_settings().models_dir
-    if not root.is_dir():
-        return
+    root = registry_root()
     for manifest in sorted(root.glob(f"*/{MANIFEST}")):
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))

@@ -124,7 +124,7 @@ def catalog_rows(fit_for: str | None, source: str | None) -> tuple[list[str], li
     rows = []
     for e in entries:
         row = [e.name + (" *" if e.tutorial else ""), e.family, f"{e.params / 1e9:.2f}B",
-               f"{e.context // 1024}k", e.license.split(" (")[0], e.id_on(source or "hf") or "-"]
+               f"{e.context // 1024}k", e.license_label, e.id_on(source or "hf") or "-"]
         if machine is not None:
             f = fits(e, machine.budget, machine.device)
             if not {"chat": f.chat is not None, "lora": f.lora, "full": f.full}.get(fit_for, True):
