@@ -88,7 +88,7 @@ def once_wall(repeats: int) -> float:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([str(llmp), "chat", "--once", "Which city is the capital of France?",
+        subprocess.run([str(llmp), "chat", "--once", "Tell me the name of the capital of France.",
                         "--temperature", "0"], check=True, capture_output=True)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
@@ -143,7 +143,7 @@ def main() -> None:
         f"up to {args.tokens} tokens; {threads} threads; median of {args.repeats} interleaved rounds after a warm-up.\n\n"
         + table(["runner", "time to first token (ms)", "decode tokens/s", "tokens"], rows)
         + f"\nllmp default engine / raw llama.cpp decode speed: **{ratio:.2f}x** (target >= 0.9x).\n\n"
-        f"`llmp chat --once \"Which city is the capital of France?\"`, process start to full answer, "
+        f"`llmp chat --once \"Tell me the name of the capital of France.\"`, process start to full answer, "
         f"median of {args.repeats}: **{wall:.2f} s** (target <= 3 s).\n\n"
         f"`llmp --help` (imports no torch, transformers or llama.cpp), median of {max(5, args.repeats)}: "
         f"**{help_s * 1000:.0f} ms**.\n"

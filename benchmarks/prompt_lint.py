@@ -257,7 +257,7 @@ def compare_cache() -> str:
         get_settings.cache_clear()
         cases = Path(home) / "cases.jsonl"
         cases.write_text(
-            '{"id": "france", "question": "Which city is the capital of France?", "checks": [{"contains": "Paris"}]}\n'
+            '{"id": "france", "question": "Tell me the name of the capital of France.", "checks": [{"contains": "Paris"}]}\n'
             '{"id": "colours", "question": "Name three colours.", "checks": [{"max_words": 40}]}\n'
             '{"id": "sum", "question": "What is 2 + 2?", "checks": [{"contains": "4"}]}\n')
         variants = {"plain": TextPrompt("plain", "{question}")}

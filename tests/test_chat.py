@@ -40,14 +40,14 @@ def ask(engine, question, params=GREEDY, system=None):
 
 
 def test_answers_a_simple_question(engine):
-    answer, stream = ask(engine, "Which city is the capital of France?")
+    answer, stream = ask(engine, "Tell me the name of the capital of France.")
     assert "Paris" in answer
     assert stream.prompt_tokens > 5
 
 
 def test_stops_at_end_of_turn_not_max_tokens(engine):
     params = GenerationParams(temperature=0, max_tokens=400)
-    answer, stream = ask(engine, "Which city is the capital of France? Answer in one short sentence.", params)
+    answer, stream = ask(engine, "Tell me the name of the capital of France. Answer in one short sentence.", params)
     assert stream.finish_reason == "stop"
     assert 0 < stream.completion_tokens < 100
     assert "<|im_end|>" not in answer and "<|im_start|>" not in answer
@@ -62,7 +62,7 @@ def test_max_tokens_cuts_with_length(engine):
 
 def test_multi_turn_history_reaches_the_model(engine):
     session = ChatSession(engine, GREEDY)
-    session.ask("Which city is the capital of France?").text()
+    session.ask("Tell me the name of the capital of France.").text()
     answer = session.ask("Repeat the city you just named, in one word.").text()
     assert "Paris" in answer
     assert [m["role"] for m in session.messages] == ["user", "assistant", "user", "assistant"]
@@ -97,7 +97,7 @@ def test_close_stops_generation_early(engine):
 
 @pytest.mark.parametrize("engine_name", ["llama.cpp", "transformers"])
 def test_once_json_from_the_command_line(engine_name):
-    result = run_llmp("chat", "--once", "Which city is the capital of France?", "--temperature", "0",
+    result = run_llmp("chat", "--once", "Tell me the name of the capital of France.", "--temperature", "0",
                       "--json", "--engine", engine_name)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -108,7 +108,7 @@ def test_once_json_from_the_command_line(engine_name):
 
 
 def test_once_prints_only_the_answer_and_reads_stdin():
-    result = run_llmp("chat", "--once", "-", "--temperature", "0", input="Which city is the capital of France?")
+    result = run_llmp("chat", "--once", "-", "--temperature", "0", input="Tell me the name of the capital of France.")
     assert result.returncode == 0, result.stderr
     assert "Paris" in result.stdout
     assert "Loading" not in result.stdout and ">>>" not in result.stdout

@@ -11,7 +11,7 @@ from .servers import LiveServer
 
 pytestmark = pytest.mark.integration
 
-QUESTION = "Which city is the capital of France?"
+QUESTION = "Tell me the name of the capital of France."
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ checks:
   - max_words: 80
 cases:
   - id: france
-    question: Which city is the capital of France?
+    question: Tell me the name of the capital of France.
     checks:
       - contains: paris
       - regex: "(?i)capital"
@@ -96,7 +96,7 @@ def test_inputs_file_shapes(tmp_path):
     yaml_path.write_text(CASES_YAML)
     cases = load_cases(yaml_path)
     assert [c.id for c in cases] == ["france", "json"]
-    assert cases[0].vars == {"question": "Which city is the capital of France?"}
+    assert cases[0].vars == {"question": "Tell me the name of the capital of France."}
     assert [c.kind for c in cases[0].checks] == ["max_words", "contains", "regex"]  # shared first
     listed = tmp_path / "cases.json"
     listed.write_text(json.dumps([{"id": "a", "vars": {"x": 1}}, {"x": "2"}]))
@@ -230,7 +230,7 @@ def test_compare_through_an_openai_compatible_server(server, cases_file, tmp_pat
 @pytest.mark.integration
 def test_cli_compare_base_url_with_judge_writes_reports(server, tmp_path):
     cases = tmp_path / "cases.jsonl"
-    cases.write_text(json.dumps({"id": "fr", "question": "Which city is the capital of France?",
+    cases.write_text(json.dumps({"id": "fr", "question": "Tell me the name of the capital of France.",
                                  "checks": [{"contains": "Paris"},
                                             {"judge": "The answer names Paris.", "min_score": 1}]}) + "\n")
     direct = _write(tmp_path, "direct.txt", DIRECT)

@@ -35,7 +35,7 @@ def test_repl_commands_ctrl_c_and_save(tmp_path):
     child.expect(r"\[stopped\]")
     child.expect(">>> ")
 
-    child.sendline("Which city is the capital of France?")
+    child.sendline("Tell me the name of the capital of France.")
     child.expect("Paris")
     child.expect(">>> ")
 

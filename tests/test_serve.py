@@ -18,7 +18,7 @@ from .servers import LiveServer
 pytestmark = pytest.mark.integration
 
 KEY = "test-key-123"
-Q = [{"role": "user", "content": "Which city is the capital of France?"}]
+Q = [{"role": "user", "content": "Tell me the name of the capital of France."}]
 
 
 def about_france(text: str) -> bool:
@@ -68,7 +68,7 @@ def test_async_clients_concurrently(server):
 
     async def main():
         client = AsyncOpenAI(base_url=server.url + "/v1", api_key=KEY, max_retries=0)
-        questions = ["Which city is the capital of France?", "What is 2+2?",
+        questions = ["Tell me the name of the capital of France.", "What is 2+2?",
                      "Name a color.", "Say hello."]
         return await asyncio.gather(*[
             client.chat.completions.create(model="smollm2-135m-instruct", temperature=0, max_tokens=40,
@@ -126,8 +126,8 @@ def test_langchain_chat_openai(server):
 
     llm = ChatOpenAI(base_url=server.url + "/v1", api_key=KEY, model="smollm2-135m-instruct",
                      temperature=0, max_retries=0)
-    assert about_france(llm.invoke("Which city is the capital of France?").content)
-    assert about_france("".join(c.content for c in llm.stream("Which city is the capital of France?")))
+    assert about_france(llm.invoke("Tell me the name of the capital of France.").content)
+    assert about_france("".join(c.content for c in llm.stream("Tell me the name of the capital of France.")))
 
 
 def _err(r: httpx.Response, status: int) -> dict:

@@ -144,9 +144,9 @@ def test_run_streams_an_answer_from_the_served_model(lab):
     fill(lab, "pl-role", "a geography teacher")
     fill(lab, "pl-task", "Answer the question below.")
     fill(lab, "pl-length", "1 sentences")
-    fill(lab, "pl-input", "Which city is the capital of France?")
+    fill(lab, "pl-input", "Tell me the name of the capital of France.")
     lab.wait_for_function("() => document.querySelector('#pl-preview textarea').value"
-                          ".includes('<text>\\nWhich city is the capital of France?\\n</text>')", timeout=15_000)
+                          ".includes('<text>\\nTell me the name of the capital of France.\\n</text>')", timeout=15_000)
     max_tokens = lab.locator("#pl-max-tokens input[type=number]")
     max_tokens.fill("40")
     max_tokens.press("Enter")
@@ -215,7 +215,7 @@ def test_load_a_library_template_and_switch_to_chinese(lab):
 
 
 DIRECT = "Answer the question in <q> tags in one short sentence.\n<q>{question}</q>\n"
-CASES = {"cases": [{"id": "france", "question": "Which city is the capital of France?",
+CASES = {"cases": [{"id": "france", "question": "Tell me the name of the capital of France.",
                     "checks": [{"contains": "paris"}]},
                    {"id": "math", "question": "What is 2 + 2?", "checks": [{"max_words": 40}]}]}
 

@@ -2,7 +2,7 @@
 
     from llm_practice.chat.langchain import LlmpChatModel
     llm = LlmpChatModel(engine=load_engine(get_model("smollm2-135m-instruct")), temperature=0)
-    llm.invoke("Which city is the capital of France?").content      # 'The capital of France is Paris.'
+    llm.invoke("Tell me the name of the capital of France.").content      # 'The capital of France is Paris.'
     for chunk in llm.stream("Say hello."): ...
 
 The engine may be local (llama.cpp, transformers) or remote (`chat.remote.connect(URL)`).

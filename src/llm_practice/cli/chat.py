@@ -14,7 +14,7 @@ EXAMPLES = """\b
 Examples:
   llmp chat                                   # chat with the bundled SmolLM2
   llmp chat smollm2-135m-instruct --system "Answer in one sentence."
-  llmp chat --once "Which city is the capital of France?" --temperature 0
+  llmp chat --once "Tell me the name of the capital of France." --temperature 0
   echo "Name three colours." | llmp chat --once - --json
   llmp chat --base-url http://127.0.0.1:8000/v1 --once "Hi"   # any OpenAI-compatible server
 """

@@ -50,7 +50,7 @@ class LazyGroup(click.Group):
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Example: llmp chat smollm2-135m-instruct --once 'Which city is the capital of France?'",
+    epilog="Example: llmp chat smollm2-135m-instruct --once 'Tell me the name of the capital of France.'",
 )
 @click.version_option(__version__, "-V", "--version", prog_name="llmp")
 def cli() -> None:
