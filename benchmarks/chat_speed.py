@@ -4,7 +4,7 @@ Same model (the bundled SmolLM2-135M-Instruct GGUF), same prompt, greedy decodin
 count, in one run. Also times `llmp chat --once` as a user runs it: process start to full answer.
 Targets (issue 2): llmp decode >= 0.9x raw llama.cpp; `llmp chat --once` <= 3 s.
 
-    python benchmarks/chat_speed.py [--tokens 128] [--repeats 3]
+    python benchmarks/chat_speed.py [--tokens 128] [--repeats 3] [--tiny]
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import table, write_section  # noqa: E402
+from machine import add_tiny_flag, begin, table, write_section  # noqa: E402
 
 from llm_practice.chat.engine import GenerationParams, default_threads, load_engine  # noqa: E402
 from llm_practice.models.registry import get_model  # noqa: E402
 
+PEERS = {"raw llama-cpp-python": ["llama_cpp"], "raw transformers": ["transformers", "torch"]}
+LIBRARIES = ["transformers", "torch"]
 PROMPT = [{"role": "user", "content": "Write a short story about a lighthouse keeper."}]
 
 
@@ -97,7 +99,7 @@ def once_wall(repeats: int) -> float:
 def help_wall(repeats: int) -> float:
     llmp = Path(sys.executable).parent / "llmp"
     times = []
-    for _ in range(max(5, repeats)):
+    for _ in range(repeats):
         start = time.perf_counter()
         subprocess.run([str(llmp), "--help"], check=True, capture_output=True)
         times.append(time.perf_counter() - start)
@@ -108,7 +110,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokens", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=3)
+    add_tiny_flag(ap)
     args = ap.parse_args()
+    if args.tiny:
+        args.tokens, args.repeats = 8, 1
+    begin(PEERS, tiny=args.tiny)
     threads = default_threads()
     model = get_model("smollm2-135m-instruct")
     from llm_practice.chat.hf import dequantized_folder
@@ -137,7 +143,8 @@ def main() -> None:
         print(rows[-1], flush=True)
     ratio = measured["llmp (default engine: llama.cpp)"] / measured["raw llama-cpp-python"]
     wall = once_wall(args.repeats)
-    help_s = help_wall(args.repeats)
+    help_n = max(1 if args.tiny else 5, args.repeats)
+    help_s = help_wall(help_n)
     body = (
         f"Model: bundled SmolLM2-135M-Instruct Q4_1 GGUF; prompt: \"{PROMPT[0]['content']}\"; greedy; "
         f"up to {args.tokens} tokens; {threads} threads; median of {args.repeats} interleaved rounds after a warm-up.\n\n"
@@ -145,10 +152,10 @@ def main() -> None:
         + f"\nllmp default engine / raw llama.cpp decode speed: **{ratio:.2f}x** (target >= 0.9x).\n\n"
         f"`llmp chat --once \"Tell me the name of the capital of France.\"`, process start to full answer, "
         f"median of {args.repeats}: **{wall:.2f} s** (target <= 3 s).\n\n"
-        f"`llmp --help` (imports no torch, transformers or llama.cpp), median of {max(5, args.repeats)}: "
+        f"`llmp --help` (imports no torch, transformers or llama.cpp), median of {help_n}: "
         f"**{help_s * 1000:.0f} ms**.\n"
     )
-    write_section("chat_speed", body)
+    write_section("chat_speed", body, LIBRARIES)
     print(body)
 
 

@@ -9,6 +9,7 @@
 
     python benchmarks/data.py            # 20 MB and 200 MB files, 4000 documents
     python benchmarks/data.py --big      # adds a 1 GB file
+    python benchmarks/data.py --tiny     # 1 MB file, 200 documents: checks the script works
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import table, write_section  # noqa: E402
+from machine import add_tiny_flag, begin, table, write_section  # noqa: E402
 
 THRESHOLD = 0.8
+PEERS = {"datasketch": ["datasketch"]}
+LIBRARIES = ["datasketch", "numpy"]
 
 
 def make_jsonl(path: Path, size_mb: int) -> None:
@@ -157,7 +160,7 @@ def executors(n_docs: int, files: int = 8) -> None:
         "workers can only speed up the cleaning. On 2 cores shared by the driver, the workers and "
         "other people's jobs these rates swing by tens of percent from run to run, so no "
         "per-worker gain and no projection per added worker is claimed from them. Ray's cost "
-        "here is its start-up (above) plus shipping results to the driver.\n"))
+        "here is its start-up (above) plus shipping results to the driver.\n"), [*LIBRARIES, "ray"])
 
 
 def main() -> None:
@@ -166,11 +169,16 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=4000)
     parser.add_argument("--executors", action="store_true",
                         help="only compare prepare-pt's local and Ray executors")
+    add_tiny_flag(parser)
     args = parser.parse_args()
+    if args.tiny:
+        args.docs = 200
     if args.executors:
+        begin({"Ray": ["ray"]}, tiny=args.tiny)
         executors(args.docs)
         return
-    sizes = [20, 200] + ([1000] if args.big else [])
+    sizes = [1] if args.tiny else [20, 200] + ([1000] if args.big else [])
+    begin(PEERS, tiny=args.tiny)
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,7 +223,7 @@ def main() -> None:
         f"threshold {THRESHOLD}, 128 slots, 5-character shingles)\n\n" + dedup
         + "\nllmp uses one-permutation MinHash with densification, vectorised in numpy; datasketch "
         "hashes every shingle with SHA-1 and applies 128 permutations. The pipeline row includes "
-        "normalisation, filters, language identification and writing the output.\n"))
+        "normalisation, filters, language identification and writing the output.\n"), LIBRARIES)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ Repository: 1 file of 500 MB + 20 files of 5 MB (random bytes). Measures, in the
 2. bytes re-fetched after `kill -9` at 50 % of the 500 MB file and a rerun of the same command
    (the hub counts every body byte it sends).
 
-Run: `.venv/bin/python benchmarks/download.py [--big-mb 500] [--rounds 2]`; writes its section
-of docs/benchmarks.md.
+Run: `.venv/bin/python benchmarks/download.py [--big-mb 500] [--rounds 2] [--tiny]`; writes its
+section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -24,13 +24,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from benchmarks._report import table, write_section  # noqa: E402
+from machine import add_tiny_flag, begin, table, write_section  # noqa: E402
 from tests.hubserver import LocalHub  # noqa: E402
 
 BIN = Path(sys.executable).parent
 REPO = "bench/mixed"
 BIG = "model-00001.safetensors"
+PEERS = {"hf download": ["huggingface_hub", "bin:hf"]}
+LIBRARIES = ["huggingface_hub", "requests"]
 
 
 def env_for(hub: LocalHub, work: Path) -> dict:
@@ -99,7 +102,11 @@ def main() -> None:
     parser.add_argument("--small-count", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-write", action="store_true", help="Print only; do not touch docs/benchmarks.md.")
+    add_tiny_flag(parser)
     args = parser.parse_args()
+    if args.tiny:
+        args.big_mb, args.small_mb, args.small_count, args.rounds = 8, 1, 2, 1
+    begin(PEERS, tiny=args.tiny)
 
     mb = 10**6
     with tempfile.TemporaryDirectory(prefix="llmp-bench-dl-") as tmp:
@@ -139,7 +146,7 @@ def main() -> None:
     )
     print(body)
     if not args.no_write:
-        write_section("download", body)
+        write_section("download", body, LIBRARIES)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ Then compares each with `estimate_memory` for the same settings, and shows what
 `accelerate estimate-memory` (its Python API, on the same local folder) reports for the model.
 Target (issue 4): every measured mode within +-20%.
 
-    python benchmarks/estimate_accuracy.py [--seq 256] [--batch 2] [--steps 2] [--prompt 512]
+    python benchmarks/estimate_accuracy.py [--seq 256] [--batch 2] [--steps 2] [--prompt 512] [--tiny]
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import table, write_section  # noqa: E402
+from machine import add_tiny_flag, begin, table, write_section  # noqa: E402
 
 THREADS = 2
+PEERS = {"measured peak memory": ["llama_cpp", "torch", "transformers", "peft"],
+         "accelerate estimate-memory": ["accelerate"]}
+LIBRARIES = ["torch", "transformers", "peft", "accelerate"]
 PROMPT_WORDS = "The lighthouse keeper counted the ships that passed in the night. "
 
 
@@ -214,7 +217,7 @@ def report(args) -> None:
         rows.append([label, f"{peak / 1e9:.2f}", f"{estimate / 1e9:.2f}", f"{error:+.1f}%", acc_cell,
                      f"{result['seconds']:.0f} s"])
         print(rows[-1], flush=True)
-    seconds = cli_seconds()
+    seconds = cli_seconds(1 if args.tiny else 5)
     verdict = ("Every measured mode is within +-20%." if not misses
                else "Outside +-20%: " + "; ".join(misses) + ".")
     body = (
@@ -231,7 +234,7 @@ def report(args) -> None:
         "transformers 5 its `init_empty_weights` also unties the tied embedding, so it counts "
         "SmolLM2 as 163M parameters (651 MB in fp32) instead of 134.5M (538 MB).\n\n"
         f"`llmp estimate` on a local config.json (Qwen2.5-7B-Instruct, `--json`), process start "
-        f"to answer: median {seconds:.2f} s of 5, without importing torch.\n\n"
+        f"to answer: median {seconds:.2f} s of {1 if args.tiny else 5}, without importing torch.\n\n"
         "The estimator's measured constants (runtime size, six copies of the logits in training, "
         "activations per layer, the LoRA branch outputs) were fitted on an earlier run with "
         "2 x 512-token training sequences, 2 x 1024-token prompts and n_ctx 4096; this table "
@@ -239,7 +242,7 @@ def report(args) -> None:
         f"{args.context}`. One small model on CPU only: GPU memory (CUDA context, allocator "
         "caching, bitsandbytes QLoRA) is not measured here.\n"
     )
-    write_section("estimate_accuracy", body)
+    write_section("estimate_accuracy", body, LIBRARIES)
     print(verdict)
 
 
@@ -253,10 +256,14 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=2048, help="llama.cpp context window")
     parser.add_argument("--lora-rank", type=int, default=8)
     parser.add_argument("--grad-checkpointing", action="store_true")
+    add_tiny_flag(parser)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker](args)))
         return
+    if args.tiny:
+        args.seq, args.batch, args.steps, args.prompt, args.context = 16, 1, 1, 16, 256
+    begin(PEERS, tiny=args.tiny)
     report(args)
 
 

@@ -14,10 +14,12 @@ section measures a cold run against a cached rerun of the same table with the bu
 
     python benchmarks/prompt_lint.py              # lint quality and the compare cache
     python benchmarks/prompt_lint.py --lint-only  # lint quality only (no model needed)
+    python benchmarks/prompt_lint.py --tiny       # both, 8-token answers: checks the script works
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -26,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import table, write_section  # noqa: E402
+from machine import add_tiny_flag, begin, table, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "prompts"
@@ -245,7 +247,7 @@ def lint_quality() -> str:
     return body
 
 
-def compare_cache() -> str:
+def compare_cache(max_tokens: int = 48) -> str:
     from llm_practice.prompts.backends import local_backend
     from llm_practice.prompts.compare import CompareConfig, compare_prompts, load_cases
     from llm_practice.prompts.library import TextPrompt
@@ -267,18 +269,23 @@ def compare_cache() -> str:
         timings = []
         for label in ("cold (model load + 6 answers)", "cached rerun"):
             started = time.perf_counter()
-            report = compare_prompts(variants, load_cases(cases), backend, CompareConfig(max_tokens=48))
+            report = compare_prompts(variants, load_cases(cases), backend, CompareConfig(max_tokens=max_tokens))
             timings.append([label, f"{time.perf_counter() - started:.2f} s",
                             " / ".join(f"{s['variant']} {s['passed']}/{s['checked']}" for s in report.summary())])
     return table(["run (2 variants x 3 cases, bundled SmolLM2, llama.cpp)", "wall time", "cases passed"], timings)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lint-only", action="store_true", help="lint quality only (no model needed)")
+    add_tiny_flag(parser)
+    args = parser.parse_args()
+    begin({}, tiny=args.tiny)  # no peer lints prompts against the tips: no peer to check
     lint = "### Linter quality\n\n" + lint_quality()
     write_section("prompt lint", lint)
     print(lint)
-    if "--lint-only" not in sys.argv:
-        compare = "### Compare: results cache\n\n" + compare_cache()
+    if not args.lint_only:
+        compare = "### Compare: results cache\n\n" + compare_cache(8 if args.tiny else 48)
         write_section("prompt compare", compare)
         print(compare)
 
