@@ -56,8 +56,12 @@ test: install browser
 	$(MAKE) smoke
 	$(VENV)/bin/pytest
 
+# Every script in benchmarks/ against its peers (the `bench` extra), each refreshing its section of
+# docs/benchmarks.md with the machine it ran on. One or some: `make bench ONLY=serve` (ONLY="serve data").
+ONLY ?=
 bench: install
-	$(PY) benchmarks/chat_speed.py
+	$(PIP) install -q -e '.[bench]' $(TORCH)
+	$(PY) benchmarks/machine.py run $(ONLY)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import table, write_section  # noqa: E402
+from machine import add_tiny_flag, begin, table, write_section  # noqa: E402
 
 from llm_practice.chat import cpu_backend  # noqa: E402
 from llm_practice.models.bundled import bundled_gguf_path  # noqa: E402
@@ -64,10 +64,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--native-wheel", type=Path)
-    ap.add_argument("--tiny", action="store_true", help="a few tokens, one repeat (for tests)")
+    add_tiny_flag(ap)
     args = ap.parse_args()
     if args.tiny:
         args.tokens, args.repeats = 8, 1
+    begin({"llama-cpp-python": ["llama_cpp"]}, tiny=args.tiny)
     base = {k: v for k, v in os.environ.items() if k != "GGML_BACKEND_PATH"}
     rows = []
     ranked = {v.name: v for v in cpu_backend.ranked_variants()}
@@ -101,8 +102,7 @@ def main() -> None:
             f"one process per run. CPU: {cpu_backend.cpu_model()} "
             f"({' '.join(f for f in cpu_backend.cpu_flags() if 'avx512' in f or 'amx' in f) or 'no AVX-512'}).\n\n"
             + table(["build", "decode tok/s", "vs chosen"], rows))
-    if not args.tiny:
-        write_section("llama_build", body)
+    write_section("llama_build", body)
 
 
 if __name__ == "__main__":

@@ -177,16 +177,13 @@ def cpu_description() -> str:
 
 def llama_description() -> str:
     """The llama.cpp build and the CPU variant this run loads (cpu_backend.in_use())."""
-    from llm_practice.chat.cpu_backend import in_use, recorded
+    from llm_practice.chat.cpu_backend import in_use
 
     info = in_use()
     build = info.get("build", "unknown")
     variant = info.get("variant")
     if not variant:
         return build
-    proved = recorded()
-    if proved and proved.get("path") == variant.get("path"):  # pinned by begin() from the record
-        variant = {**variant, "probed": True}
     features = " ".join(variant.get("features") or []) or "baseline"
     how = "probed on this machine" if variant.get("probed") else "not probed"
     return (f"CPU variant `{variant['name']}` ({features}; {how}) of {info.get('variants', '?')} "
