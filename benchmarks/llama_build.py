@@ -6,7 +6,7 @@ This measures what that costs: raw llama-cpp-python decoding the bundled model, 
 prompt and threads, once with the variant `make smoke` chose, once forced to the AVX2 baseline
 (`haswell`), and once with a native build (`-DGGML_NATIVE=ON`) installed into a side folder.
 
-    python benchmarks/llama_build.py [--tokens 128] [--repeats 3] [--native-wheel PATH]
+    python benchmarks/llama_build.py [--tokens 128] [--repeats 3] [--native-wheel PATH] [--tiny]
 
 Without a native wheel (default place: ~/.cache/llm-practice/wheels/native/) it says how to
 build one and measures the variants only.
