@@ -104,9 +104,6 @@ class BatchedLlamaCppEngine(ChatEngine):
         cparams.n_threads_batch = self.threads
         try:
             with quiet_stderr():
-                # Loads the CPU backend: a GGML_BACKEND_DL build has none until this runs, and
-                # only the high-level Llama() calls it for us. Repeated calls are harmless.
-                llama_cpp.llama_backend_init()
                 self._model = _internals.LlamaModel(path_model=str(model.path), params=mparams,
                                                     verbose=False)
                 self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=False)
