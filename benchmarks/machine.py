@@ -14,7 +14,8 @@ The convention (tests/test_benchmarks.py relies on it; a new script follows it t
 - It calls `begin(peers, tiny)` before doing any work. `peers` maps what it compares against to
   the modules (or executables, prefixed `bin:`) that must be present; a missing one stops the
   script at once with one message that names it and the command that installs it, instead of
-  a failure halfway through. `begin` also pins llama.cpp's CPU variant in the environment, so
+  a failure halfway through (exit code 3, which `make bench` reports as skipped; so does a
+  script that measures input the user supplies, raising `MissingInputError` without it). `begin` also pins llama.cpp's CPU variant in the environment, so
   llmp and a raw llama-cpp-python peer (in this process or a child) run the same kernels.
 - It accepts `--tiny` (`add_tiny_flag(parser)`): the same code paths on tiny sizes, finished in
   seconds, so the test can run every script on every `pytest` run. A tiny run writes its
@@ -63,6 +64,11 @@ def scripts() -> list[Path]:
     return sorted(p for p in HERE.glob("*.py") if p.name not in HELPERS and not p.name.startswith("_"))
 
 
+# Exit code of a script that cannot run here (a peer or its input is missing): `make bench`
+# reports it as skipped, not failed.
+CANNOT_RUN = 3
+
+
 class MissingPeerError(SystemExit):
     """A peer a benchmark compares against is not installed: say which and how, do no work."""
 
@@ -70,7 +76,16 @@ class MissingPeerError(SystemExit):
         lines = [f"{script}: cannot run, a peer it compares against is missing:"]
         lines += [f"  {peer}: needs {', '.join(needs)}" for peer, needs in missing.items()]
         lines.append(f"Install the benchmark peers with:\n  {INSTALL_HINT}")
-        super().__init__("\n".join(lines))
+        print("\n".join(lines), file=sys.stderr)
+        super().__init__(CANNOT_RUN)
+
+
+class MissingInputError(SystemExit):
+    """A benchmark that measures data the user supplies was run without it."""
+
+    def __init__(self, script: str, needs: str):
+        print(f"{script}: cannot run without its input: {needs}", file=sys.stderr)
+        super().__init__(CANNOT_RUN)
 
 
 @dataclass
@@ -310,15 +325,17 @@ def run_scripts(names: list[str]) -> int:
               f"{', '.join(available)}", file=sys.stderr)
         return 2
     chosen = [available[n.removesuffix(".py")] for n in names] or list(available.values())
-    failed = []
+    failed, skipped = [], []
     for path in chosen:
         print(f"== {path.relative_to(HERE.parent)}", flush=True)
         started = time.monotonic()
         code = subprocess.call([sys.executable, str(path)])
-        print(f"== {path.name}: {'ok' if code == 0 else f'FAILED (exit {code})'} "
-              f"in {time.monotonic() - started:.0f} s", flush=True)
-        if code:
-            failed.append(path.name)
+        outcome = {0: "ok", CANNOT_RUN: "SKIPPED (cannot run here, see above)"}.get(
+            code, f"FAILED (exit {code})")
+        print(f"== {path.name}: {outcome} in {time.monotonic() - started:.0f} s", flush=True)
+        {0: [], CANNOT_RUN: skipped}.get(code, failed).append(path.name)
+    if skipped:
+        print(f"skipped: {', '.join(skipped)}", file=sys.stderr)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

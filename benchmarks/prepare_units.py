@@ -7,6 +7,10 @@ Input: a folder of .txt files, e.g. Debian's Chinese manual pages rendered to te
         zcat $f | groff -K utf8 -mandoc -Tutf8 -P-c -P-b -P-u | col -bx > pages/$(basename $f .gz).txt
     done
     python benchmarks/prepare_units.py pages/
+    python benchmarks/prepare_units.py --tiny     # three generated files: checks the script works
+
+`make bench` runs it without a folder: it then says what input it needs and is reported as
+skipped (it compares `--doc-unit` settings, not llmp against a peer).
 
 Writes the `prepare_units` section of docs/benchmarks.md: documents and characters in and out, the
 share of the text kept (after whitespace normalisation, which also strips groff's indentation), the
@@ -23,19 +27,33 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import table, write_section  # noqa: E402
+from machine import MissingInputError, add_tiny_flag, begin, table, write_section  # noqa: E402
+
+TINY_TEXT = ("NAME\n    ls - list directory contents\n\nDESCRIPTION\n    List information about the "
+             "FILEs (the current directory by default).\n\n名称\n    ls - 列出目录内容\n\n描述\n    "
+             "列出指定文件的信息（默认为当前目录）。按字母顺序排列。\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folder", type=Path, nargs="?", help="a folder of .txt files")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    add_tiny_flag(parser)
     args = parser.parse_args()
+    if args.folder is None and not args.tiny:
+        raise MissingInputError("prepare_units.py", "a folder of .txt files, e.g. Debian's Chinese "
+                                "manual pages (the recipe is at the top of benchmarks/prepare_units.py)")
+    begin({}, tiny=args.tiny)
     from llm_practice.data.prepare import PrepareConfig, prepare_pretraining
 
-    files = sorted(args.folder.glob("*.txt"))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        if args.folder is None:  # --tiny
+            args.folder = Path(tmp) / "tiny-pages"
+            args.folder.mkdir()
+            for i in range(3):
+                (args.folder / f"page{i}.txt").write_text(TINY_TEXT * (i + 1), encoding="utf-8")
+        files = sorted(args.folder.glob("*.txt"))
         for unit in ("line", "paragraph", "file"):
             start = time.perf_counter()
             report = prepare_pretraining(files, Path(tmp) / f"{unit}.jsonl",

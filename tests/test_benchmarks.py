@@ -64,7 +64,7 @@ def test_missing_peer_stops_before_any_work(tmp_path):
     doc = tmp_path / "benchmarks.md"
     proc = run_script(ROOT / "benchmarks" / "serve.py", doc, "--tiny",
                       prelude="sys.modules['sse_starlette'] = None  # as if not installed")
-    assert proc.returncode == 1
+    assert proc.returncode == machine.CANNOT_RUN
     assert "serve.py: cannot run, a peer it compares against is missing" in proc.stderr
     line = next(x for x in proc.stderr.splitlines() if "python -m llama_cpp.server: needs" in x)
     assert "sse_starlette" in line
