@@ -448,3 +448,29 @@ class LossyConversionError(LlmpError, ValueError):
             "written:\n  " + "\n  ".join(lines),
             "Pick a target format that holds these fields (`llmp data formats`), or pass --lossy "
             "to write what fits.")
+
+
+class RunError(LlmpError, ValueError):
+    """A training run folder that cannot be used yet: missing, unfinished, failed, incomplete."""
+
+    exit_code = 4
+    http_status = 400
+
+    def __init__(self, run: str, problem: str, hint: str | None = None):
+        self.run = run
+        self.problem = problem
+        super().__init__(f"Run '{run}': {problem}", hint)
+
+
+class ExportError(LlmpError, RuntimeError):
+    """A model that cannot be exported the way asked (architecture llama.cpp cannot convert, ...).
+
+    Nothing is left at the target path when this is raised."""
+
+    exit_code = 4
+    http_status = 400
+
+    def __init__(self, target: str | Path, problem: str, hint: str | None = None):
+        self.target = str(target)
+        self.problem = problem
+        super().__init__(f"{target}: {problem}", hint)

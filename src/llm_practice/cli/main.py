@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "env": ("llm_practice.cli.env:env", "Show versions, hardware, settings and installed engines."),
     "prompt": ("llm_practice.cli.prompt:prompt", "Prompt formula, template library, linter and side-by-side compare."),
     "data": ("llm_practice.cli.data:data", "Validate, convert, inspect and prepare training datasets."),
+    "eval": ("llm_practice.cli.evaluate:evaluate", "Evaluate a model (perplexity, multiple choice, QA) or compare two."),
+    "export": ("llm_practice.cli.export:export", "Export a run: merge LoRA, GGUF (f16/q8_0/q4_k_m), Ollama Modelfile."),
 }
 
 
