@@ -33,6 +33,7 @@ class Settings:
     openxlab_token: str | None = None  # OPENXLAB_TOKEN: a JWT, used as is
     openxlab_ak: str | None = None  # OPENXLAB_AK / OPENXLAB_SK: exchanged for a JWT (as the SDK does)
     openxlab_sk: str | None = None
+    gguf_converter: Path | None = None  # LLMP_GGUF_CONVERTER: folder of the isolated llama.cpp converter
 
     @property
     def models_dir(self) -> Path:
@@ -78,6 +79,7 @@ def get_settings() -> Settings:
         openxlab_token=env.get("OPENXLAB_TOKEN") or None,
         openxlab_ak=(env.get("OPENXLAB_AK") or "").strip() or None,
         openxlab_sk=(env.get("OPENXLAB_SK") or "").strip() or None,
+        gguf_converter=Path(env["LLMP_GGUF_CONVERTER"]).expanduser() if env.get("LLMP_GGUF_CONVERTER") else None,
     )
 
 

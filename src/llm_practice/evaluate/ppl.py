@@ -90,6 +90,7 @@ def run_ppl(model: EvalModel, data: str | Path, config: PplConfig | None = None,
     data = Path(data)
     if not data.is_file():
         raise DatasetFormatError(data, None, None, "no such file", "Check --data.")
+    read_documents(data, config.format, None, config.max_documents)  # bad data fails before weights load
     settings = config.model_dump() | {"batch_tokens": batch_tokens}
     journal = Journal("ppl", model.fingerprint, data, settings, fresh=not use_cache)
     if use_cache and (cached := journal.result()):
