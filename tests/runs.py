@@ -19,6 +19,7 @@ def make_lora_run(home: Path, base: Path, name: str, *, fact: tuple[str, str] | 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.manual_seed(seed)
+    torch.set_num_threads(1)  # the test machine is shared: one thread is steadier than two
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     config = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, task_type="CAUSAL_LM",
@@ -42,7 +43,7 @@ def make_lora_run(home: Path, base: Path, name: str, *, fact: tuple[str, str] | 
             loss.backward()
             optim.step()
             optim.zero_grad()
-            losses.append(float(loss))
+            losses.append(loss.item())
         model.eval()
     folder = home / "runs" / name
     final = folder / "final"
