@@ -22,6 +22,16 @@ TEXT = ("The quick brown fox jumps over the lazy dog. Paris is the capital of Fr
         "机器学习是人工智能的一个分支，它让计算机从数据中学习规律。\n")
 
 
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """The test machine is shared by many jobs: one torch/llama.cpp thread is steadier than two."""
+    monkeypatch.setenv("LLMP_THREADS", "1")
+    from llm_practice.settings import get_settings
+
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="module")
 def bundled_folder(tmp_path_factory):
     """The bundled GGUF dequantised once (in the session-wide cache) and loaded directly."""
@@ -240,3 +250,29 @@ def test_killed_evaluation_resumes(tmp_path, llmp_home, shared_cache):
     fresh = evaluate("smollm2", "ppl", data, {"window": 16, "stride": 8}, batch_tokens=64, use_cache=False)
     assert fresh["resumed_items"] == 0
     assert result["metrics"]["ppl"] == pytest.approx(fresh["metrics"]["ppl"], rel=1e-5)
+
+
+@pytest.mark.integration
+def test_compare_shows_where_the_tuned_run_wins(tmp_path, llmp_home, bundled_folder):
+    from .runs import make_lora_run
+
+    question = "What is the secret code word?"
+    make_lora_run(llmp_home, bundled_folder, "fact", fact=(question, "The secret code word is BLUEBERRY."),
+                  steps=12)
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps({"instruction": question, "output": "BLUEBERRY"}) + "\n", encoding="utf-8")
+    out = tmp_path / "report"
+    proc = run_llmp("eval", "compare", "smollm2", "fact", "--task", "qa", "--data", str(qa),
+                    "--task", "mcq", "--data", str(MCQ), "--subject", "world_geography", "--limit", "2",
+                    "--max-tokens", "16", "--out", str(out), env={"LLMP_THREADS": "1", "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert "smollm2 -> fact" in proc.stdout and "world_geography" in proc.stdout
+    report = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    qa_row, mcq_row = report["tasks"]
+    assert (qa_row["base"], qa_row["tuned"], qa_row["verdict"]) == (0.0, 1.0, "better")
+    assert [w["question"] for w in qa_row["wins"]] == [question] and qa_row["losses"] == []
+    assert "BLUEBERRY" in qa_row["wins"][0]["tuned_answer"]
+    assert set(mcq_row["subjects"]) == {"world_geography"} and mcq_row["subjects"]["world_geography"]["n"] == 2
+    page = (out / "compare.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 2 and "<script" not in page and "http" not in page.split("<svg")[0]
+    assert "wins (1)" in page and "secret code word" in page

@@ -19,6 +19,16 @@ from .runs import make_lora_run
 GO_RENDER = Path(__file__).parent / "fixtures" / "gotemplate" / "main.go"
 
 
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """The test machine is shared by many jobs: one torch/llama.cpp thread is steadier than two."""
+    monkeypatch.setenv("LLMP_THREADS", "1")
+    from llm_practice.settings import get_settings
+
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="module")
 def bundled_folder():
     from llm_practice.evaluate.target import resolve_model
@@ -64,7 +74,9 @@ def test_merge_equals_the_adapter_and_is_registered(llmp_home, tiny_base):
     with torch.no_grad():
         expected, got = with_adapter(ids).logits, plain(ids).logits
     assert torch.allclose(expected, got, atol=1e-4)
-    assert not torch.allclose(base(ids).logits, got, atol=1e-3)  # the adapter changed something
+    untouched = AutoModelForCausalLM.from_pretrained(tiny_base, dtype=torch.float32).eval()  # PEFT wraps `base` in place
+    with torch.no_grad():
+        assert not torch.allclose(untouched(ids).logits, got, atol=1e-3)  # the adapter changed something
     listed = run_llmp("models", "list", "--json")
     assert "tiny-lora-merged" in listed.stdout
 
@@ -171,3 +183,20 @@ def test_existing_output_is_never_overwritten(llmp_home, tiny_base, tmp_path):
     proc = run_llmp("export", "keep", "--merge", "--output", str(out))
     assert proc.returncode == 2 and f"--output: {out} already exists" in proc.stderr
     assert (out / "mine.txt").read_text() == "precious"
+
+
+@pytest.mark.integration
+def test_round_trip_learned_fact_survives_merge_gguf_and_llama_cpp(llmp_home, bundled_folder):
+    """LoRA on the bundled model learns a fact -> merge -> GGUF q8_0 -> `llmp chat` on llama.cpp."""
+    question, answer = "What is the secret code word?", "The secret code word is BLUEBERRY."
+    before = run_llmp("chat", "smollm2", "--once", question, "--temperature", "0", "--max-tokens", "16")
+    assert "BLUEBERRY" not in before.stdout  # the base model does not know it
+    make_lora_run(llmp_home, bundled_folder, "fact", fact=(question, answer), steps=12)
+    proc = run_llmp("export", "fact", "--merge", "--gguf", "q8_0", "--json", timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["registered"] == ["fact-merged", "fact-q8_0"]
+    chat = run_llmp("chat", "fact-q8_0", "--once", question, "--temperature", "0", "--max-tokens", "16", "--json")
+    assert chat.returncode == 0, chat.stderr
+    reply = json.loads(chat.stdout)
+    assert reply["engine"] == "llama.cpp" and "BLUEBERRY" in reply["answer"]

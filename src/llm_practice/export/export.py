@@ -101,8 +101,6 @@ def _build(run, tmp: Path, result: ExportResult, merge: bool, gguf: str | None, 
         target = convert(source, tmp / f"{name}-{gguf}.gguf", gguf, run.name)
         result.seconds["gguf"] = round(time.perf_counter() - started, 2)
         result.outputs["gguf"] = target
-        if not merge and (tmp / "merged").exists():
-            shutil.rmtree(tmp / "merged")
     if ollama:
         from transformers import AutoTokenizer
 
@@ -115,6 +113,8 @@ def _build(run, tmp: Path, result: ExportResult, merge: bool, gguf: str | None, 
         result.outputs["modelfile"] = path
         if family is None:
             result.notes.append("chat template family not recognised; Ollama will use the GGUF's own template")
+    if not merge and (tmp / "merged").exists():
+        shutil.rmtree(tmp / "merged")  # only an intermediate for the GGUF
 
 
 def _register(result: ExportResult, name: str, gguf: str | None, run_name: str) -> None:
