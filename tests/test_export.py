@@ -170,7 +170,7 @@ def test_unconvertible_architecture_leaves_nothing(llmp_home, tmp_path):
     proc = run_llmp("export", "odd", "--gguf", "q8_0", "--output", str(out))
     assert proc.returncode == 4, proc.stderr
     assert "odd: llama.cpp's converter cannot convert architecture MadeUpForCausalLM" in proc.stderr
-    assert not out.exists() and not list(tmp_path.glob(".tmp-export-*"))
+    assert not out.exists() and not list(tmp_path.glob(".out*"))  # no temporary folder left either
     proc = run_llmp("export", "odd")
     assert proc.returncode == 2 and "nothing to export" in proc.stderr
 

@@ -33,9 +33,9 @@ def task_config(task: str, options: dict | None = None):
     try:
         return getattr(import_module(module), config_cls)(**(options or {}))
     except ValidationError as e:
-        error = e.errors()[0]
-        field = "--" + str(error["loc"][0]).replace("_", "-") if error["loc"] else f"--task {task}"
-        raise ConfigError(field, f"{error['msg']} (got {error.get('input')!r}).") from e
+        from ..validation import config_error
+
+        raise config_error(e, show_input=True, rename={"subjects": "--subject", "format": "--format"}) from None
 
 
 def evaluate(model: str, task: str, data: str | Path, options: dict | None = None, **kwargs) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 from pathlib import Path
 
 # task -> (headline metric, higher is better)
@@ -144,12 +143,10 @@ def render_html(report: dict) -> str:
 
 
 def write_report(report: dict, out: str | Path) -> dict[str, Path]:
-    from ..data.files import atomic_path
+    from ..atomic import atomic_write, atomic_write_json
 
     out = Path(out)
     paths = {"json": out / "compare.json", "html": out / "compare.html"}
-    with atomic_path(paths["json"]) as tmp:
-        tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    with atomic_path(paths["html"]) as tmp:
-        tmp.write_text(render_html(report), encoding="utf-8")
+    atomic_write_json(paths["json"], report, indent=2)
+    atomic_write(paths["html"], render_html(report))
     return paths

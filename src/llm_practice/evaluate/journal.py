@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from ..atomic import atomic_write
 from ..settings import get_settings
 
 
@@ -81,24 +81,15 @@ class Journal:
             (self.folder / "meta.json").write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
             return
         lines = [json.dumps(item, ensure_ascii=False) for item in self.done.values()]
-        self._atomic_write(self.items_path, "".join(line + "\n" for line in lines))
+        atomic_write(self.items_path, "".join(line + "\n" for line in lines))
 
     def finish(self, result: dict) -> dict:
         if self._file is not None:
             self._file.close()
             self._file = None
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._atomic_write(self.result_path, json.dumps(result, ensure_ascii=False, indent=2))
+        atomic_write(self.result_path, json.dumps(result, ensure_ascii=False, indent=2))
         return result
-
-    @staticmethod
-    def _atomic_write(path: Path, text: str) -> None:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
 
 
 def run_pending(journal: Journal, items: list, item_id, score_chunk, chunk: int,

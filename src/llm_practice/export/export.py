@@ -13,13 +13,12 @@ merges first (in the temporary folder) and keeps `merged/` only when --merge was
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import atomic_path
 from ..errors import ConfigError, ModelExistsError
 from ..models.registry import ModelInfo, list_models, write_manifest
 from ..models.runs import load_run
@@ -60,18 +59,11 @@ def export_run(spec: str, output: str | Path | None = None, *, merge: bool = Fal
     taken = {m.name for m in list_models()} & set(names) if register else set()
     if taken:
         raise ModelExistsError(sorted(taken)[0])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".tmp-export-{out.name}-"))
     result = ExportResult(run.name, out)
-    try:
+    with atomic_path(out, folder=True) as tmp:  # an empty `out` is replaced; on failure tmp goes
         _build(run, tmp, result, merge, gguf, ollama, name, step)
-        if out.exists():
-            out.rmdir()  # empty (checked above)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    result.outputs = {k: out / v.relative_to(tmp) for k, v in result.outputs.items()}
+        built = {k: v.relative_to(tmp) for k, v in result.outputs.items()}
+    result.outputs = {k: out / rel for k, rel in built.items()}
     if register:
         _register(result, name, gguf, run.name)
     if "modelfile" in result.outputs:

