@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import LlmpError
+from .tab_evaluate import evaluate_tab
 from .tab_models import models_tab
 from .tab_prompts import prompt_lab_tab
 
@@ -102,6 +103,7 @@ def chat_tab(gr, ctx) -> dict:
 
 TABS: list[Callable] = [chat_tab, models_tab]
 TABS.append(prompt_lab_tab)
+TABS.append(evaluate_tab)
 
 
 def build_ui(ctx):
