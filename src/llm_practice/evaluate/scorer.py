@@ -54,6 +54,10 @@ class Scorer:
             self.lm = lm.to(self.device).eval()
         self.max_length = int(getattr(self.lm.config, "max_position_embeddings", 2048) or 2048)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        config = self.lm.config
+        plain_head = not any(getattr(config, k, None) for k in ("final_logit_softcapping", "logit_scale",
+                                                                 "output_multiplier_scale"))
+        self._head_only = plain_head and hasattr(self.lm, "get_decoder") and self.lm.get_output_embeddings() is not None
 
     # ---- tokens -------------------------------------------------------------------------------
 
@@ -84,6 +88,24 @@ class Scorer:
             batches.append(current)
         return batches
 
+    def _logprobs(self, ids, mask, wanted: list[tuple[int, int]]):
+        """Log-softmax rows at the `wanted` (row, position) pairs only.
+
+        The output projection over the whole vocabulary is most of the memory (tokens x vocab
+        floats) and a good part of the compute for a small model, so when the head is a plain
+        linear layer it is applied to the wanted hidden states alone; models that post-process
+        their logits (soft-capping, scaling) take the full forward pass."""
+        import torch
+
+        rows = torch.tensor([r for r, _ in wanted], device=ids.device)
+        cols = torch.tensor([c for _, c in wanted], device=ids.device)
+        if self._head_only:
+            hidden = self.lm.get_decoder()(input_ids=ids, attention_mask=mask).last_hidden_state
+            logits = self.lm.get_output_embeddings()(hidden[rows, cols])
+        else:
+            logits = self.lm(input_ids=ids, attention_mask=mask).logits[rows, cols]
+        return torch.log_softmax(logits.float(), dim=-1)
+
     def _run(self, seqs: list[_Seq], n_requests: int, progress: Progress | None
              ) -> list[tuple[float, bool]]:
         import torch
@@ -96,14 +118,16 @@ class Scorer:
             for row, seq in enumerate(batch):
                 ids[row, :len(seq.tokens)] = torch.tensor(seq.tokens)
                 mask[row, :len(seq.tokens)] = 1
+            # the logits at position p predict token p+1: collect only the positions we read
+            wanted = [(row, start - 1 + k) for row, seq in enumerate(batch)
+                      for _, start, cont in seq.reads for k in range(len(cont))]
             with torch.inference_mode():
-                logits = self.lm(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-                logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
-            done = 0
-            for row, seq in enumerate(batch):
-                for index, start, cont in seq.reads:
-                    # the logits at position p predict token p+1
-                    rows = logprobs[row, start - 1:start - 1 + len(cont)]
+                logprobs = self._logprobs(ids.to(self.device), mask.to(self.device), wanted).cpu()
+            done, at = 0, 0
+            for seq in batch:
+                for index, _, cont in seq.reads:
+                    rows = logprobs[at:at + len(cont)]
+                    at += len(cont)
                     target = torch.tensor(cont)
                     total = float(rows.gather(1, target[:, None]).sum())
                     greedy = bool((rows.argmax(-1) == target).all())
