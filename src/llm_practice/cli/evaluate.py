@@ -67,7 +67,9 @@ OPTION_KEYS = {"window", "stride", "split", "shots", "scoring", "lang", "subject
                "max_tokens", "fmt"}
 
 
-def _options(task: str, kw: dict) -> dict:
+def _options(task: str, kw: dict, strict: bool = True) -> dict:
+    """The task's options from the flags; a flag the task does not take is an error when `strict`
+    (one task), and is left to the tasks that take it otherwise (compare runs several)."""
     from ..evaluate import TASKS, task_config
 
     if task not in TASKS:
@@ -82,6 +84,8 @@ def _options(task: str, kw: dict) -> dict:
         if value in (None, ()):
             continue
         name = "format" if key == "fmt" else key
+        if name not in fields and not strict:
+            continue
         if name not in fields:
             from ..errors import ConfigError
 
@@ -190,11 +194,17 @@ def compare(base, tuned, tasks, datas, out, as_json, **kw):
     if len(tasks) != len(datas):
         raise ConfigError("--data", f"{len(tasks)} --task but {len(datas)} --data.",
                           "Give one --data per --task, in the same order.")
-    plan, judge = [], None
+    plan, judge, used = [], None, set()
     for task, data in zip(tasks, datas):
-        options = _options(task, kw)
+        options = _options(task, kw, strict=False)
+        used |= set(options)
         judge = judge or _judge(kw, options.get("metric"))
         plan.append((task, data, options))
+    for key in OPTION_KEYS:
+        name = "format" if key == "fmt" else key
+        if kw.get(key) not in (None, ()) and name not in used:
+            flag = "--" + ("subject" if key == "subjects" else key.replace("_", "-"))
+            raise ConfigError(flag, f"applies to none of the tasks ({', '.join(tasks)}).")
     kwargs = {"threads": kw.get("threads"), "use_cache": not kw.get("no_cache")}
     if judge is not None:
         kwargs["judge"] = judge
