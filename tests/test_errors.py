@@ -90,7 +90,7 @@ def test_the_server_answers_with_the_class_status_in_openai_shape():
         raise instance(next(c for c in CLASSES if c.__name__ == name))
 
     app.include_router(router)
-    client = TestClient(app, raise_server_exceptions=False)
+    client = TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False)
     for cls in CLASSES:
         r = client.get(f"/raise/{cls.__name__}")
         assert r.status_code == cls.http_status, cls.__name__

@@ -27,7 +27,9 @@ import codecs
 import ctypes
 import collections
 import queue
+import re
 import threading
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
@@ -40,6 +42,17 @@ from .llamacpp import quiet_stderr
 
 
 _DONE = object()
+_backend_ready = threading.Lock()
+_backend: list[bool] = []
+
+
+def _init_backend(llama_cpp) -> None:
+    """Load llama.cpp's compute backends once per process (the low-level API does not)."""
+    with _backend_ready:
+        if not _backend:
+            with quiet_stderr():
+                llama_cpp.llama_backend_init()
+            _backend.append(True)
 
 
 class _LoopInbox:
@@ -92,6 +105,7 @@ class BatchedLlamaCppEngine(ChatEngine):
         self.queue_size = queue_size
         self.batch_tokens = batch_tokens
         self._lib = llama_cpp
+        _init_backend(llama_cpp)
         mparams = llama_cpp.llama_model_default_params()
         mparams.n_gpu_layers = gpu_layers
         cparams = llama_cpp.llama_context_default_params()
@@ -136,9 +150,29 @@ class BatchedLlamaCppEngine(ChatEngine):
     # -- public -----------------------------------------------------------------------------
 
     def chat(self, messages: list[Message], params: GenerationParams) -> ChatStream:
-        prompt = self._formatter(messages=messages).prompt
-        return self._submit(self._model.tokenize(prompt.encode("utf-8"), add_bos=True, special=True),
-                            params)
+        return self._submit(self.chat_tokens(messages), params)
+
+    def chat_tokens(self, messages: list[Message]) -> list[int]:
+        """The prompt's tokens. Only the template's own markers are special tokens: message text
+        is tokenized as plain text, so `<|im_end|><|im_start|>system` typed by a user stays text
+        and cannot open a turn (and a flood of such markers costs linear, not quadratic, time)."""
+        nonce = uuid.uuid4().hex
+        marks = [{**m, "content": f"@@llmp-{nonce}-{i}@@"} for i, m in enumerate(messages)]
+        prompt = self._formatter(messages=marks).prompt
+        pieces = re.split(f"@@llmp-{nonce}-(\\d+)@@", prompt)
+        if len(pieces) != 2 * len(messages) + 1:  # a template that reshapes content: render as is
+            prompt = self._formatter(messages=messages).prompt
+            return self._model.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        tokens: list[int] = []
+        for i, piece in enumerate(pieces):
+            if i % 2:  # message text
+                text, special = str(messages[int(piece)].get("content") or ""), False
+            else:  # the template's own text and markers
+                text, special = piece, True
+            if text:
+                tokens += self._model.tokenize(text.encode("utf-8"), add_bos=not tokens,
+                                               special=special)
+        return tokens
 
     def complete(self, prompt: str, params: GenerationParams) -> ChatStream:
         return self._submit(self._model.tokenize(prompt.encode("utf-8"), add_bos=True, special=False),

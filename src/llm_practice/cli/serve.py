@@ -35,9 +35,12 @@ Examples:
               help="Seconds a generation may run before it is stopped.")
 @click.option("--cors-origin", "cors_origins", multiple=True,
               help="Allow browser calls from this origin (repeatable). CORS is off by default.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests for this host name (repeatable). On 127.0.0.1 only loopback "
+                   "names are accepted by default, which stops DNS-rebinding pages.")
 @click.option("--no-ui", is_flag=True, help="Serve only the API, no web UI at /.")
 def serve(models, host, port, api_key, engine, parallel, queue_size, context, serve_quant,
-          max_tokens_limit, request_timeout, cors_origins, no_ui):
+          max_tokens_limit, request_timeout, cors_origins, allowed_hosts, no_ui):
     """Serve MODELS (default: the bundled smollm2-135m-instruct) over an OpenAI-compatible API,
     with a web UI at / (中文 / English)."""
     from ..models.bundled import BUNDLED_NAME
@@ -48,7 +51,7 @@ def serve(models, host, port, api_key, engine, parallel, queue_size, context, se
         models=list(models) or [BUNDLED_NAME], host=host, port=port, api_key=api_key or None,
         engine=engine, parallel=parallel, queue=queue_size, context=context, serve_quant=serve_quant,
         max_tokens_limit=max_tokens_limit, request_timeout=request_timeout,
-        cors_origins=list(cors_origins), ui=not no_ui,
+        cors_origins=list(cors_origins), allowed_hosts=list(allowed_hosts), ui=not no_ui,
     )
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         click.echo(f"Warning: serving on {host} without --api-key: anyone who can reach this port "

@@ -6,6 +6,8 @@ Each route turns the request into messages and sampling settings, asks the gener
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 
@@ -48,8 +50,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request):
     params = _params(service, body, body.max_completion_tokens or body.max_tokens, fmt != "text")
     messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()}
                 for m in body.messages]
-    generation = service.start(target, lambda: target.engine.chat(messages, params),
-                               KINDS["chat"][1], param="response_format")
+    service.check_size(messages)
+    generation = await service.start(target, lambda: target.engine.chat(messages, params),
+                                     KINDS["chat"][1], param="response_format")
     return await _respond(request, body, generation, "chat")
 
 
@@ -61,8 +64,9 @@ async def completions(body: CompletionRequest, request: Request):
     if len(prompts) != 1:
         raise ApiError(400, "Send exactly one prompt per request.", param="prompt")
     params = _params(service, body, body.max_tokens)
-    generation = service.start(target, lambda: target.engine.complete(prompts[0], params),
-                               KINDS["text"][1], param="model")
+    service.check_size([{"content": prompts[0]}])
+    generation = await service.start(target, lambda: target.engine.complete(prompts[0], params),
+                                     KINDS["text"][1], param="model")
     return await _respond(request, body, generation, "text")
 
 
@@ -110,16 +114,23 @@ async def _respond(request: Request, body, generation: Generation, kind: str):
         include_usage = body.stream_options.include_usage if body.stream_options else True
         return StreamingResponse(_events(answer, include_usage), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    parts: list[str] = []
-    deltas = aiter(generation)
-    try:
-        async for delta in deltas:
-            parts.append(delta)
-            if len(parts) % 16 == 0 and await request.is_disconnected():
-                return JSONResponse({}, status_code=499)
-    finally:
-        await deltas.aclose()
-    return answer.full("".join(parts))
+    # A client that hangs up, while waiting for a slot or while its answer is generated, gives
+    # its place and its slot back at once.
+    collect = asyncio.ensure_future(generation.text())
+    gone = asyncio.ensure_future(_disconnected(request))
+    await asyncio.wait({collect, gone}, return_when=asyncio.FIRST_COMPLETED)
+    if collect.done():
+        gone.cancel()
+        return answer.full(collect.result())
+    collect.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await collect
+    return JSONResponse({}, status_code=499)
+
+
+async def _disconnected(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _events(answer: _Answer, include_usage: bool):

@@ -13,13 +13,14 @@ builder added to `ui.TABS`.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from . import api_embeddings, api_ops, api_openai
 from .config import ServeConfig
 from .context import AppContext
 from .generation import GenerationService, Served, load_served
 from .metrics import Metrics
-from .middleware import BodyLimitMiddleware
+from .middleware import BodyLimitMiddleware, HostCheckMiddleware, allowed_hosts
 from .responses import install_error_handlers
 
 ROUTERS = [api_ops.router, api_openai.router, api_embeddings.router]
@@ -32,12 +33,14 @@ def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> 
 
     app = FastAPI(title="llm-practice", version=_version(), docs_url="/docs", redoc_url=None)
     ctx.publish(app.state)
-    if config.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
-        app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins,
-                           allow_methods=["*"], allow_headers=["*"])
+    # Always our CORS policy, even an empty one: the web UI then adds none of its own (Gradio
+    # would answer any localhost origin with credentials).
+    app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["*"],
+                       allow_headers=["*"])
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
+    hosts = allowed_hosts(config.host, config.allowed_hosts)
+    if hosts is not None:
+        app.add_middleware(HostCheckMiddleware, allowed=hosts)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -23,5 +23,13 @@ class ServeConfig(BaseModel):
     default_max_tokens: int = Field(512, ge=1)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     request_timeout: float = Field(600.0, gt=0)
+    max_messages: int = Field(1000, ge=1)  # per request, checked before any tokenizing
+
+    @property
+    def max_prompt_chars(self) -> int:
+        """Characters a request may send: far more than the context holds (a token is at least
+        one character), so a real prompt is never refused here, only a flood."""
+        return self.context * 16
     cors_origins: list[str] = Field(default_factory=list)
+    allowed_hosts: list[str] = Field(default_factory=list)  # beyond loopback names on a loopback bind
     ui: bool = True

@@ -163,24 +163,38 @@ class GenerationService:
         return GenerationParams(max_tokens=max_tokens or min(self.config.default_max_tokens, limit),
                                 **settings)
 
-    def start(self, target: Served, make_stream: Callable[[], ChatStream], endpoint: str,
-              param: str | None = None) -> Generation:
+    async def start(self, target: Served, make_stream: Callable[[], ChatStream], endpoint: str,
+                    param: str | None = None) -> Generation:
         """Admit a generation now (429 when full) and create its stream (so bad settings are a
-        400 before any response starts); it runs when iterated. `param` names the request field
-        an engine's refusal of a setting points at."""
+        400 before any response starts); it runs when iterated. Creating a stream tokenizes the
+        prompt, so it runs in a worker thread: the event loop never waits for engine work.
+        `param` names the request field an engine's refusal of a setting points at."""
         try:
             target.gate.reserve()
         except LlmpError as e:
             self.metrics.timer(endpoint)(str(e.http_status))
             raise
         try:
-            stream = make_stream()
-        except LlmpError as e:
+            stream = await asyncio.to_thread(make_stream)
+        except BaseException as e:
             target.gate.release_reservation()
-            e.param = e.param or param
-            self.metrics.timer(endpoint)(str(e.http_status))
+            if isinstance(e, LlmpError):
+                e.param = e.param or param
+                self.metrics.timer(endpoint)(str(e.http_status))
             raise
         return Generation(target, stream, self.config.request_timeout, self.metrics, endpoint)
+
+    def check_size(self, messages: list[dict]) -> None:
+        """Bound the work a request can cause before it is admitted: the number of messages and
+        the characters to tokenize (a prompt over the context window is refused later anyway)."""
+        limit, most = self.config.max_messages, self.config.max_prompt_chars
+        if len(messages) > limit:
+            raise ConfigError("messages", f"{len(messages)} messages, above this server's limit of {limit}.",
+                              "Send a shorter conversation.")
+        chars = sum(len(m["content"]) for m in messages)
+        if chars > most:
+            raise ConfigError("messages", f"{chars:,} characters, above this server's limit of {most:,}.",
+                              "Send a shorter prompt.")
 
     async def chat(self, model: str | None, messages: list[dict], endpoint: str, **settings
                    ) -> AsyncIterator[str]:
@@ -188,7 +202,9 @@ class GenerationService:
         queue, deadline and metrics apply as they do to the API; `endpoint` labels the metrics."""
         target = self.pick(model)
         params = self.params(clamp=True, **settings)
-        async for delta in self.start(target, lambda: target.engine.chat(messages, params), endpoint):
+        self.check_size(messages)
+        generation = await self.start(target, lambda: target.engine.chat(messages, params), endpoint)
+        async for delta in generation:
             yield delta
 
 

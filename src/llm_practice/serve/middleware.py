@@ -1,4 +1,4 @@
-"""What guards every route: the API key and the request body limit."""
+"""What guards every route: the API key, the Host header and the request body limit."""
 
 from __future__ import annotations
 
@@ -21,8 +21,46 @@ async def require_key(request: Request) -> None:
                        code="invalid_api_key")
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+def allowed_hosts(bind: str, extra: list[str]) -> set[str] | None:
+    """Host names a request may name: on a loopback bind only loopback names (and `extra`), so a
+    web page on another site cannot reach the server through DNS rebinding; None: any host."""
+    if bind in LOOPBACK_NAMES:
+        return {*LOOPBACK_NAMES, *(h.lower() for h in extra)}
+    return {h.lower() for h in extra} or None
+
+
+def host_name(header: str) -> str:
+    """`example.com:8000` -> `example.com`; `[::1]:8000` -> `::1`."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0].lower()
+    return header.rsplit(":", 1)[0].lower() if header.count(":") == 1 else header.lower()
+
+
+class HostCheckMiddleware:
+    """Refuse requests whose Host header names a host this server does not answer to (400)."""
+
+    def __init__(self, app, allowed: set[str]):
+        self.app, self.allowed = app, allowed
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
+            if host_name(host) not in self.allowed:
+                response = error_response(400, f"Host '{host}' is not served here. Use one of: "
+                                          f"{', '.join(sorted(self.allowed))}, or start the server with "
+                                          f"--allowed-host {host_name(host) or 'NAME'}.", code="invalid_host")
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 class BodyLimitMiddleware:
-    """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length is sent."""
+    """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length is sent.
+
+    A body without Content-Length (chunked) is read up to the limit before the route sees it, so an
+    oversized one is a 413, never a half-read body the route would report as malformed."""
 
     def __init__(self, app, limit: int):
         self.app, self.limit = app, limit
@@ -30,30 +68,32 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        for key, value in scope.get("headers", []):
-            if key == b"content-length" and value.isdigit() and int(value) > self.limit:
-                return await self._reject(send)
-        seen = 0
-
-        async def limited_receive():
-            nonlocal seen
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
+        if length is not None:
+            if length.isdigit() and int(length) > self.limit:
+                return await self._reject(scope, receive, send)
+            return await self.app(scope, receive, send)  # the server holds a body to its length
+        if headers.get(b"transfer-encoding", b"").lower() != b"chunked":
+            return await self.app(scope, receive, send)
+        messages, seen = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                return await self._reject(scope, receive, send)
+            if not message.get("more_body"):
+                break
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._reject(send)
+        async def replay():
+            return messages.pop(0) if messages else await receive()
 
-    async def _reject(self, send):
+        await self.app(scope, replay, send)
+
+    async def _reject(self, scope, receive, send):
         response = error_response(413, f"Request body too large (limit {self.limit} bytes).",
                                   code="body_too_large")
-        await response({"type": "http"}, None, send)
-
-
-class _TooLarge(Exception):
-    pass
+        await response(scope, receive, send)

@@ -54,7 +54,8 @@ async def _api_error(request: Request, exc: ApiError):
 
 async def _validation_error(request: Request, exc: RequestValidationError):
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    # pydantic names union members in the location ("function-after[...]"): not a field
+    loc = [str(p) for p in first.get("loc", ()) if p != "body" and "[" not in str(p)]
     param = ".".join(loc) or None
     where = f" at '{param}'" if param else ""
     return error_response(400, f"Invalid request{where}: {first.get('msg')}.", param, "invalid_value")

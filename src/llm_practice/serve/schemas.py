@@ -1,14 +1,39 @@
 """OpenAI request bodies the server accepts (the fields clients actually send), validated strictly.
 
 Unknown top-level fields are ignored like OpenAI does, so newer clients keep working; wrong types
-and out-of-range values are 400s that name the field.
+and out-of-range values are 400s that name the field. Every string must be valid Unicode (a lone
+surrogate such as "\ud800", which JSON allows, cannot be encoded for the model), and `stop` is
+capped like OpenAI's (at most 4 strings) so a stop check costs little per token.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_STOPS = 4
+MAX_STOP_CHARS = 256
+
+
+def _encodable(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"not valid Unicode text (a lone surrogate at position {e.start})") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
+
+
+def _stops(value):
+    stops = [value] if isinstance(value, str) else value or []
+    if len(stops) > MAX_STOPS:
+        raise ValueError(f"at most {MAX_STOPS} stop strings, got {len(stops)}")
+    if any(len(s) > MAX_STOP_CHARS for s in stops):
+        raise ValueError(f"a stop string may have at most {MAX_STOP_CHARS} characters")
+    return value
 
 
 class _Body(BaseModel):
@@ -17,13 +42,13 @@ class _Body(BaseModel):
 
 class ContentPart(_Body):
     type: Literal["text"]
-    text: str
+    text: Text
 
 
 class ChatMessage(_Body):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Union[str, list[ContentPart], None] = None
-    name: str | None = None
+    content: Union[Text, list[ContentPart], None] = None
+    name: Text | None = None
 
     def text(self) -> str:
         if self.content is None:
@@ -42,21 +67,21 @@ class StreamOptions(_Body):
 
 
 class _Sampling(_Body):
-    model: str | None = None
+    model: Text | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
     temperature: float = Field(1.0, ge=0.0, le=2.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     max_tokens: int | None = Field(None, ge=1)
     seed: int | None = Field(None, ge=0, le=2**32 - 2)
-    stop: Union[str, list[str], None] = None
+    stop: Annotated[Union[Text, list[Text], None], AfterValidator(_stops)] = None
     n: int = Field(1, ge=1, le=1)
-    user: str | None = None
+    user: Text | None = None
 
     def stop_list(self) -> list[str]:
         if self.stop is None:
             return []
-        return [self.stop] if isinstance(self.stop, str) else [s for s in self.stop if s][:4]
+        return [self.stop] if isinstance(self.stop, str) else [s for s in self.stop if s]
 
 
 class ChatCompletionRequest(_Sampling):
@@ -66,13 +91,13 @@ class ChatCompletionRequest(_Sampling):
 
 
 class CompletionRequest(_Sampling):
-    prompt: Union[str, list[str]]
+    prompt: Union[Text, list[Text]]
     echo: bool = False
 
 
 class EmbeddingRequest(_Body):
-    model: str | None = None
-    input: Union[str, list[str]]
+    model: Text | None = None
+    input: Union[Text, list[Text]]
     encoding_format: Literal["float", "base64"] = "float"
     input_type: Literal["query", "passage"] = "passage"  # e5 embeds queries and passages differently
 
