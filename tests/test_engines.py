@@ -37,7 +37,7 @@ def test_langchain_chat_model_over_a_local_engine(local_engine):
     assert reply.usage_metadata["output_tokens"] > 0 and reply.response_metadata["finish_reason"] == "stop"
     chunks = list(llm.stream(QUESTION))
     assert len([c for c in chunks if c.content]) > 2 and "Paris" in "".join(c.content for c in chunks)
-    chain = ChatPromptTemplate.from_messages([("user", "Name the capital of {country}.")]) | llm
+    chain = ChatPromptTemplate.from_messages([("user", "Tell me the name of the capital of {country}.")]) | llm
     assert "Paris" in chain.invoke({"country": "France"}).content
     assert "Paris" not in llm.invoke(QUESTION, stop=["Paris"]).content
 

@@ -42,17 +42,6 @@ from .llamacpp import quiet_stderr
 
 
 _DONE = object()
-_backend_ready = threading.Lock()
-_backend: list[bool] = []
-
-
-def _init_backend(llama_cpp) -> None:
-    """Load llama.cpp's compute backends once per process (the low-level API does not)."""
-    with _backend_ready:
-        if not _backend:
-            with quiet_stderr():
-                llama_cpp.llama_backend_init()
-            _backend.append(True)
 
 
 class _LoopInbox:
@@ -105,7 +94,6 @@ class BatchedLlamaCppEngine(ChatEngine):
         self.queue_size = queue_size
         self.batch_tokens = batch_tokens
         self._lib = llama_cpp
-        _init_backend(llama_cpp)
         mparams = llama_cpp.llama_model_default_params()
         mparams.n_gpu_layers = gpu_layers
         cparams = llama_cpp.llama_context_default_params()
@@ -164,11 +152,15 @@ class BatchedLlamaCppEngine(ChatEngine):
             prompt = self._formatter(messages=messages).prompt
             return self._model.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
         tokens: list[int] = []
+        carry = ""  # whitespace ending a template piece joins the text after it, as it would in one string
         for i, piece in enumerate(pieces):
             if i % 2:  # message text
-                text, special = str(messages[int(piece)].get("content") or ""), False
+                text, special = carry + str(messages[int(piece)].get("content") or ""), False
             else:  # the template's own text and markers
                 text, special = piece, True
+                if i + 1 < len(pieces):
+                    carry = piece[len(piece.rstrip()):]
+                    text = piece[:len(piece) - len(carry)]
             if text:
                 tokens += self._model.tokenize(text.encode("utf-8"), add_bos=not tokens,
                                                special=special)

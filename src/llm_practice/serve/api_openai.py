@@ -111,21 +111,45 @@ class _Answer:
 async def _respond(request: Request, body, generation: Generation, kind: str):
     answer = _Answer(generation, kind)
     if body.stream:
+        # The slot is taken before the 200 goes out: a request that cannot get one is a 429 or
+        # a 503 with a status code, never a 200 that ends in an error event.
+        if not await _unless_gone(request, generation.admit()):
+            return JSONResponse({}, status_code=499)
         include_usage = body.stream_options.include_usage if body.stream_options else True
-        return StreamingResponse(_events(answer, include_usage), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    # A client that hangs up, while waiting for a slot or while its answer is generated, gives
-    # its place and its slot back at once.
-    collect = asyncio.ensure_future(generation.text())
+        return _GenerationStream(generation, _events(answer, include_usage))
+    text = await _unless_gone(request, generation.text())
+    return JSONResponse({}, status_code=499) if text is None else answer.full(text)
+
+
+class _GenerationStream(StreamingResponse):
+    """Server-sent events of one generation, which ends (slot back) however the response ends,
+    even when the client is gone before the first event."""
+
+    def __init__(self, generation: Generation, events):
+        super().__init__(events, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        self.generation = generation
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.generation.end("499")  # no-op when the events already ended it
+
+
+async def _unless_gone(request: Request, work):
+    """Await `work`; if the client hangs up first (while queued or generating), cancel it, which
+    gives its place or slot back at once, and return None."""
+    task = asyncio.ensure_future(work)
     gone = asyncio.ensure_future(_disconnected(request))
-    await asyncio.wait({collect, gone}, return_when=asyncio.FIRST_COMPLETED)
-    if collect.done():
+    await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
         gone.cancel()
-        return answer.full(collect.result())
-    collect.cancel()
+        return task.result() if task.result() is not None else True
+    task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
-        await collect
-    return JSONResponse({}, status_code=499)
+        await task
+    return None
 
 
 async def _disconnected(request: Request) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 
 from ..chat.engine import ChatEngine, ChatStream, GenerationParams
 from ..errors import ConfigError, DeadlineError, LlmpError, ModelNotServedError, QueueFullError
@@ -47,8 +46,7 @@ class Gate:
     def release_reservation(self) -> None:
         self.waiting -= 1
 
-    @asynccontextmanager
-    async def slot(self, timeout: float):
+    async def acquire(self, timeout: float) -> None:
         """Wait (on a reserved place) for a slot, at most `timeout` seconds."""
         try:
             await asyncio.wait_for(self._sem.acquire(), max(timeout, 0.001))
@@ -57,11 +55,10 @@ class Gate:
         finally:
             self.waiting -= 1
         self.running += 1
-        try:
-            yield
-        finally:
-            self.running -= 1
-            self._sem.release()
+
+    def release(self) -> None:
+        self.running -= 1
+        self._sem.release()
 
 
 class Served:
@@ -81,7 +78,9 @@ class Generation:
         self.started = time.monotonic()
         self.timed_out = False
         self._timer = metrics.timer(endpoint)
-        self._reserved = True
+        self._reserved = True  # holds a waiting place
+        self._slot = False  # holds a generation slot
+        self._status: str | None = None
 
     @property
     def finish_reason(self) -> str:
@@ -92,22 +91,36 @@ class Generation:
         self.timed_out = True
         self.stream.close()
 
+    def _left(self) -> float:
+        return self.timeout - (time.monotonic() - self.started)
+
+    async def admit(self) -> None:
+        """Wait for a generation slot (the wait counts against the deadline). The API calls it
+        before a streaming response starts, so a request that never gets a slot is a plain
+        HTTP error, not a 200 that ends in an error event."""
+        if self._slot:
+            return
+        try:
+            self._reserved = False
+            await self.target.gate.acquire(self._left())
+            self._slot = True
+        except BaseException as e:
+            self.end(str(e.http_status) if isinstance(e, LlmpError) else "499")
+            raise
+
     def __aiter__(self) -> AsyncIterator[str]:
         return self._run()
 
     async def _run(self) -> AsyncIterator[str]:
         status = "500"
         try:
-            left = self.timeout - (time.monotonic() - self.started)
-            self._reserved = False
-            async with self.target.gate.slot(left):
-                left = self.timeout - (time.monotonic() - self.started)
-                deadline = asyncio.get_running_loop().call_later(max(left, 0), self._expire)
-                try:
-                    async for delta in self.stream:
-                        yield delta
-                finally:
-                    deadline.cancel()
+            await self.admit()
+            deadline = asyncio.get_running_loop().call_later(max(self._left(), 0), self._expire)
+            try:
+                async for delta in self.stream:
+                    yield delta
+            finally:
+                deadline.cancel()
             self.metrics.count_tokens(self.target.name, self.stream)
             status = "200"
         except LlmpError as e:
@@ -117,18 +130,23 @@ class Generation:
             status = "499"  # the client went away
             raise
         finally:
-            self.close()
-            self._timer(status)
+            self.end(status)
 
     async def text(self) -> str:
         return "".join([delta async for delta in self])
 
-    def close(self) -> None:
-        """Give back a place never used (a generation that was not iterated) and stop the stream."""
+    def end(self, status: str) -> None:
+        """Record the outcome once, give back the place or slot, and stop the stream."""
         if self._reserved:
             self._reserved = False
             self.target.gate.release_reservation()
+        if self._slot:
+            self._slot = False
+            self.target.gate.release()
         self.stream.close()
+        if self._status is None:
+            self._status = status
+            self._timer(status)
 
 
 class GenerationService:

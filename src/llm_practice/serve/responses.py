@@ -53,7 +53,9 @@ async def _api_error(request: Request, exc: ApiError):
 
 
 async def _validation_error(request: Request, exc: RequestValidationError):
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    errors = exc.errors() or [{"loc": (), "msg": "invalid request"}]
+    # Of a union's errors ("not a string", "not a list"), our own check says most.
+    first = next((e for e in errors if e.get("type") == "value_error"), errors[0])
     # pydantic names union members in the location ("function-after[...]"): not a field
     loc = [str(p) for p in first.get("loc", ()) if p != "body" and "[" not in str(p)]
     param = ".".join(loc) or None
