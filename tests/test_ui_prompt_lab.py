@@ -244,7 +244,7 @@ def test_compare_html_report_opens_in_the_browser(browser, tmp_path):
         assert "Paris" in france.inner_text() and "contains" in france.inner_text()
         assert "pass" in (france.get_attribute("class") or "")
         page.locator("details summary").first.click()  # the prompts are shown on demand
-        assert "<q>Which city" in page.locator("details pre").first.inner_text()
+        assert "<q>Tell me the name" in page.locator("details pre").first.inner_text()
         page.screenshot(path=str(ARTIFACTS / "prompt-compare-report.png"), full_page=True)
     finally:
         page.close()
