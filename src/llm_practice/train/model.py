@@ -37,6 +37,12 @@ class BaseModelRef:
         return self.folder
 
 
+def run_root() -> Path:
+    from ..settings import get_settings
+
+    return get_settings().runs_dir
+
+
 def run_folder(spec: str) -> Path | None:
     from ..settings import get_settings
 
@@ -58,6 +64,9 @@ def resolve_model(spec: str) -> BaseModelRef:
             return BaseModelRef(spec, info.get("base_model", spec), Path(info["base_path"]),
                                 adapter=run / "final")
         return BaseModelRef(spec, info.get("base_model", spec), run / "final")
+    if spec.startswith("runs/") and not Path(spec).exists():
+        raise ConfigError("model", f"there is no run '{spec[5:]}' under {run_root()}",
+                          "Train it first (e.g. `llmp train recipes/rm-demo.yaml`); `llmp train list` shows the runs.")
     path = Path(spec).expanduser()
     if path.is_dir() and (path / "adapter_config.json").is_file():
         cfg = json.loads((path / "adapter_config.json").read_text(encoding="utf-8"))

@@ -232,3 +232,21 @@ def resolved_yaml(recipe: Recipe) -> str:
 
     data = recipe.model_dump(exclude={"source"})
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def peek_stage(path: str | Path | None, overrides=()) -> str | None:
+    """The recipe's stage, without validating anything (to pick the PPO environment)."""
+    import yaml
+
+    stage = None
+    if path is not None:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            stage = data.get("stage") if isinstance(data, dict) else None
+        except (OSError, yaml.YAMLError):
+            stage = None
+    for item in overrides:
+        key, _, value = item.partition("=")
+        if key.strip() == "stage":
+            stage = value.strip()
+    return stage

@@ -106,7 +106,7 @@ def plot_loss(metrics: Path, out: Path) -> None:
             row = json.loads(line)
         except ValueError:
             continue
-        for key in ("loss", "eval_loss"):
+        for key in ("loss", "eval_loss", "loss/policy_avg"):
             if isinstance(row.get(key), (int, float)):
                 series.setdefault(key, []).append((row["step"], row[key]))
     if not series:
@@ -158,11 +158,12 @@ def make_callbacks(run: RunFolder, progress=None):
                 left = state.max_steps - state.global_step
                 progress({"step": state.global_step, "max_steps": state.max_steps,
                           "eta_s": elapsed / done * left if done else None,
-                          "loss": next((h.get("loss") for h in reversed(state.log_history) if "loss" in h), None)})
+                          "loss": getattr(self, "last_loss", None)})
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if not state.is_world_process_zero or not logs:
                 return
+            self.last_loss = logs.get("loss", logs.get("loss/policy_avg", getattr(self, "last_loss", None)))
             row = {"step": state.global_step, "epoch": round(state.epoch or 0, 4),
                    "time": round(time.time(), 3), **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}
             with (run.path / "metrics.jsonl").open("a", encoding="utf-8") as f:

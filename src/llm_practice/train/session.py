@@ -91,7 +91,10 @@ def plan_run(recipe: Recipe, *, output: str | Path | None = None, resume: bool =
                      "before training (the dry run sizes it from the catalog).")
     if ref.adapter is not None:
         notes.append(f"starts from {ref.adapter} merged into its base {ref.folder}")
-    check_qlora(recipe.finetuning) if not ref.catalog else None
+    if not ref.catalog:
+        check_qlora(recipe.finetuning)
+    elif recipe.finetuning == "qlora":
+        notes.append("qlora needs a CUDA GPU and bitsandbytes on the machine that trains")
     machine = detect_machine()
     settings = trl_settings(recipe)
     precision = _precision(recipe, machine)
@@ -139,6 +142,9 @@ class RunContext:
         return self.plan.recipe
 
     def load_model(self, head: str = "causal"):
+        from datasets.utils.logging import disable_progress_bar
+
+        disable_progress_bar()
         return load_model(self.plan.model, self.recipe, head=head)
 
     def trl_args(self, config_cls, **stage_defaults):
@@ -169,11 +175,17 @@ class RunContext:
         from .card import write_card
 
         plan, run = self.plan, self.plan.run
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)  # our callback logs; the terminal gets a progress bar
         checkpoint = run.latest_checkpoint() if plan.resume else None
-        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None, **train_kwargs)
+        result = (trainer.train(resume_from_checkpoint=str(checkpoint), **train_kwargs) if checkpoint
+                  else trainer.train(**train_kwargs))
         state = trainer.state
-        metrics = {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float))}
+        metrics = {k: v for k, v in (getattr(result, "metrics", None) or {}).items() if isinstance(v, (int, float))}
         losses = [h["loss"] for h in state.log_history if "loss" in h]
+        if not losses:  # PPO logs its losses as loss/policy_avg, loss/value_avg
+            losses = [h["loss/policy_avg"] for h in state.log_history if "loss/policy_avg" in h]
         if losses:
             metrics["final_loss"] = losses[-1]
         if self.callback is not None and self.callback.stop_requested:
