@@ -158,6 +158,8 @@ class RunContext:
             values["max_length"] = recipe.max_length
         values.update(output_dir=str(self.plan.run.checkpoints), seed=recipe.seed, disable_tqdm=True,
                       report_to=_report_to(), logging_dir=str(self.plan.run.path / "tensorboard"))
+        # transformers 5 reads the TensorBoard folder from the environment (older ones: logging_dir)
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(self.plan.run.path / "tensorboard")
         if not torch.cuda.is_available():
             values["use_cpu"] = True
             values.setdefault("bf16", False)
