@@ -51,10 +51,10 @@ def test_cli_errors_are_clear(tmp_path, tiny):
 
 
 def test_kill_9_then_resume_ends_like_an_uninterrupted_run(tmp_path, tiny, llmp_home):
+    from llm_practice.train import load_recipe, plan_run, train
+
     keys = dict(max_steps=12, save_steps=3, logging_steps=1, learning_rate=1e-3)
-    straight = run_llmp("train", str(recipe(tmp_path, tiny, "straight", **keys)), "--json")
-    assert straight.returncode == 0, straight.stderr
-    expected = json.loads(straight.stdout)["metrics"]["final_loss"]
+    expected = train(plan_run(load_recipe(recipe(tmp_path, tiny, "straight", **keys))))["final_loss"]
 
     path = recipe(tmp_path, tiny, "killed", **keys)
     run = llmp_home / "runs" / "killed"

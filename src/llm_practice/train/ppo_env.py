@@ -29,14 +29,25 @@ def install_command() -> str:
 def has_ppo() -> bool:
     from importlib.util import find_spec
 
-    try:
-        return find_spec("trl.experimental.ppo") is not None
-    except ModuleNotFoundError:
+    spec = find_spec("trl")  # look for the files: importing trl.experimental costs seconds
+    if spec is None or not spec.origin:
         return False
+    return (Path(spec.origin).parent / "experimental" / "ppo" / "__init__.py").is_file()
 
 
 def overlay_ready() -> bool:
     return (overlay_dir() / "trl" / "experimental" / "ppo" / "__init__.py").is_file()
+
+
+def trl_version(spec: str) -> str:
+    """The version of the TRL that `spec` imports from (without importing it)."""
+    from importlib.metadata import version
+
+    if spec.startswith("trl.experimental.ppo") and not has_ppo():
+        raise EngineMissingError(
+            "ppo", install_command(),
+            "the installed TRL has no PPO trainer (removed in TRL 1.13); llmp runs ppo on TRL 1.12")
+    return version("trl")  # the overlay comes first on sys.path in the PPO environment
 
 
 def import_trl_config(spec: str):

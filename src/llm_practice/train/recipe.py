@@ -84,20 +84,37 @@ def run_function(stage: str):
 
 
 @lru_cache(maxsize=None)
-def trl_fields(stage: str) -> dict[str, Any]:
-    """The stage's TRL config fields with their defaults (imports TRL: only after the recipe parses)."""
-    from .ppo_env import import_trl_config
+def trl_fields(stage: str) -> frozenset[str]:
+    """The field names of the stage's TRL config.
 
-    config = import_trl_config(STAGES[stage][3])
-    out = {}
-    for f in dataclasses.fields(config):
-        if f.default is not dataclasses.MISSING:
-            out[f.name] = f.default
-        elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-            out[f.name] = None
-        else:
-            out[f.name] = None
-    return out
+    Importing a TRL config imports torch and transformers (seconds), so the names are cached per
+    TRL version under LLMP_HOME/cache: a typo'd key or a `--dry-run` answers without that import.
+    """
+    import json
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ..settings import get_settings
+    from .ppo_env import import_trl_config, trl_version
+
+    spec = STAGES[stage][3]
+    try:
+        cache = get_settings().cache_dir / f"trl-fields-{trl_version(spec)}.json"
+    except PackageNotFoundError:
+        cache = None
+    known: dict = {}
+    if cache is not None and cache.is_file():
+        try:
+            known = json.loads(cache.read_text(encoding="utf-8"))
+        except ValueError:
+            known = {}
+    if spec not in known:
+        known[spec] = sorted(f.name for f in dataclasses.fields(import_trl_config(spec)))
+        if cache is not None:
+            from .run import atomic_write
+
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(cache, json.dumps(known))
+    return frozenset(known[spec])
 
 
 def _yaml_lines(text: str) -> dict[str, int]:
