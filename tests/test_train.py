@@ -41,8 +41,8 @@ def test_unknown_key_names_file_line_and_valid_keys(tmp_path):
 
 def test_trl_settings_pass_through_and_overrides_win(tmp_path):
     recipe = write(tmp_path / "r.yaml", "stage: dpo\ndata: x.jsonl\nbeta: 0.3\ntrainer: {max_steps: 9}\n")
-    r = load_recipe(recipe, ["max_steps=5", "loss_type=[ipo]", "finetuning=full"])
-    assert r.trainer == {"beta": 0.3, "max_steps": 5, "loss_type": ["ipo"]}
+    r = load_recipe(recipe, ["max_steps=5", "loss_type=[ipo]", "finetuning=full", "learning_rate=1e-4"])
+    assert r.trainer == {"beta": 0.3, "max_steps": 5, "loss_type": ["ipo"], "learning_rate": 1e-4}
     assert r.finetuning == "full" and r.name == "r"
 
 

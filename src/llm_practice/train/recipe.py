@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from functools import lru_cache
 from importlib import import_module
 from pathlib import Path
@@ -215,7 +216,7 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
             raise ConfigError(f"{_where(source, lines, key)}: {key}", "is set by llmp, not by the recipe",
                               "Use the recipe keys: name/--output pick the folder, seed and max_length are "
                               "recipe keys, --resume resumes.")
-    data["trainer"] = trainer
+    data["trainer"] = {k: _number(v) for k, v in trainer.items()}
     data["source"] = source or None
     try:
         return cls(**data)
@@ -225,6 +226,14 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         raise ConfigError(f"{_where(source, lines, key)}: {key}",
                           f"{err['msg']} (got {err.get('input')!r})",
                           _field_hint(cls, key)) from None
+
+
+_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
+
+
+def _number(value):
+    """YAML 1.1 reads 1e-4 (no dot) as a string; every TRL field that looks like that is a number."""
+    return float(value) if isinstance(value, str) and _FLOAT.match(value.strip()) else value
 
 
 def _field_hint(cls: type[Recipe], key: str) -> str:
