@@ -462,7 +462,7 @@ class RunFolderError(LlmpError, FileExistsError):
         super().__init__(f"{self.path}: {problem}", hint)
 
 
-class MemoryBudgetError(LlmpError, MemoryError):
+class MemoryBudgetError(LlmpError):
     """The memory estimate for a training run exceeds what this machine has free."""
 
     exit_code = 10
