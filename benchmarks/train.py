@@ -75,16 +75,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--model", default=None, help="an HF folder instead of the bundled model (e.g. a tiny one)")
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from llm_practice.chat.hf import dequantized_folder
     from llm_practice.models.registry import get_model
 
-    folder = dequantized_folder(get_model("smollm2-135m-instruct").path)
+    folder = Path(a.model) if a.model else dequantized_folder(get_model("smollm2-135m-instruct").path)
     home = Path(tempfile.mkdtemp(prefix="llmp-bench-train-"))
     env = {**os.environ, "LLMP_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     llmp = [sys.executable, "-m", "llm_practice", "train", "run", str(ROOT / "recipes" / "sft-lora-demo.yaml")]
-    common = [f"data={DATA}", f"max_steps={a.steps}", f"per_device_train_batch_size={a.batch}", "max_length=256",
+    common = [f"model={folder}", f"data={DATA}", f"max_steps={a.steps}", f"per_device_train_batch_size={a.batch}", "max_length=256",
               "learning_rate=2e-4", "lora_rank=8", "lora_alpha=16", "save_steps=100000", "--json"]
     results = {}
     out, peak = run([sys.executable, "-c", PLAIN, str(folder), str(DATA), str(home / "plain"), str(a.steps),
@@ -98,7 +99,7 @@ def main() -> None:
         tokens = max(x.get("num_tokens", 0) for x in log)
         results[label] = (tokens / info["metrics"]["train_runtime"], peak)
     base_speed, base_mem = results["plain TRL (SFTTrainer, padded)"]
-    print(f"{a.steps} steps x batch {a.batch}, LoRA r8, SmolLM2-135M fp32, {os.cpu_count()} CPU cores")
+    print(f"{a.steps} steps x batch {a.batch}, LoRA r8, {folder.name} fp32, {os.cpu_count()} CPU cores")
     print("| run | tokens/s | vs plain TRL | peak RSS MiB | vs plain TRL |")
     print("|---|---|---|---|---|")
     for label, (speed, mem) in results.items():
