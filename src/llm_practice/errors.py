@@ -474,3 +474,40 @@ class ExportError(LlmpError, RuntimeError):
         self.target = str(target)
         self.problem = problem
         super().__init__(f"{target}: {problem}", hint)
+
+
+class RunFolderError(LlmpError, FileExistsError):
+    """A training output folder that holds another run (or nothing to resume)."""
+
+    exit_code = 9
+    http_status = 409
+
+    def __init__(self, path: str | Path, problem: str, hint: str):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}", hint)
+
+
+class MemoryBudgetError(LlmpError):
+    """The memory estimate for a training run exceeds what this machine has free."""
+
+    exit_code = 10
+    http_status = 400
+
+    def __init__(self, needed: float, free: float, where: str, hint: str):
+        self.needed = needed
+        self.free = free
+        super().__init__(f"this run needs about {needed / 1e9:.1f} GB but {where} has {free / 1e9:.1f} GB free", hint)
+
+
+class TrainingStoppedError(LlmpError):
+    """Ctrl-C during training: a checkpoint was saved; `--resume` continues."""
+
+    exit_code = 130
+    http_status = 499
+
+    def __init__(self, path: str | Path, step: int):
+        self.path = Path(path)
+        self.step = step
+        super().__init__(f"training stopped at step {step}; a checkpoint is saved in {self.path}",
+                         "Continue with the same command plus --resume.")

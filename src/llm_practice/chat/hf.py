@@ -82,6 +82,17 @@ def dequantized_folder(gguf_path: Path) -> Path:
     return target
 
 
+def _with_adapter(lm, adapter: Path):
+    """Apply a PEFT LoRA adapter and merge it, so generation runs at the base model's speed."""
+    try:
+        from peft import PeftModel
+    except ImportError as e:
+        from ..errors import EngineMissingError
+
+        raise EngineMissingError("transformers", "pip install peft", "LoRA adapters need peft") from e
+    return PeftModel.from_pretrained(lm, adapter).merge_and_unload()
+
+
 class _Cancel:
     """A stopping criterion that a ChatStream's close() trips."""
 
@@ -108,13 +119,19 @@ class TransformersEngine(ChatEngine):
 
             torch.set_num_threads(self.threads)
             self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            adapter = getattr(model, "adapter", None)
+            # a training run saves its tokenizer (and chat template) next to the adapter
+            tok_folder = adapter if adapter and (adapter / "tokenizer_config.json").is_file() else folder
             try:
-                self.tokenizer = AutoTokenizer.from_pretrained(folder)
+                self.tokenizer = AutoTokenizer.from_pretrained(tok_folder)
                 self.lm = AutoModelForCausalLM.from_pretrained(
                     folder, dtype=getattr(torch, dtype)
-                ).to(self.device)
+                )
+                if adapter is not None:
+                    self.lm = _with_adapter(self.lm, adapter)
+                self.lm = self.lm.to(self.device)
             except (OSError, ValueError) as e:
-                raise ModelFormatError(folder, f"transformers could not load it ({e}).") from e
+                raise ModelFormatError(adapter or folder, f"transformers could not load it ({e}).") from e
         self.lm.eval()
         if not self.tokenizer.chat_template:
             raise ModelFormatError(

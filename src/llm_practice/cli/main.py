@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("llm_practice.cli.data:data", "Validate, convert, inspect and prepare training datasets."),
     "eval": ("llm_practice.cli.evaluate:evaluate", "Evaluate a model (perplexity, multiple choice, QA) or compare two."),
     "export": ("llm_practice.cli.export:export", "Export a run: merge LoRA, GGUF (f16/q8_0/q4_k_m), Ollama Modelfile."),
+    "train": ("llm_practice.cli.train:train", "Fine-tune from a recipe: pt, sft, rm, dpo, kto, grpo, rloo, ppo; list and show runs."),
 }
 
 

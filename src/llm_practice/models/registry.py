@@ -42,11 +42,13 @@ class ModelInfo:
     aliases: tuple[str, ...] = field(default=())
     kind: ModelKind = "chat"  # chat (instruct), base (continues text), embedding (vectors)
     url: str | None = None  # base URL of an OpenAI-compatible API, for format "remote"
+    adapter: Path | None = None  # a PEFT LoRA folder applied on top of `path` (the base model)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["path"] = str(self.path)
         data["aliases"] = list(self.aliases)
+        data["adapter"] = str(self.adapter) if self.adapter else None
         return data
 
 
@@ -74,7 +76,47 @@ def get_model(name: str) -> ModelInfo:
     for info in models:
         if name == info.name or name in info.aliases:
             return info
+    found = model_from_folder(name)
+    if found is not None:
+        return found
     raise ModelNotFoundError(name, [m.name for m in models])
+
+
+def model_from_folder(name: str) -> ModelInfo | None:
+    """A training run (`runs/NAME` or its folder) or a PEFT LoRA folder, as a model.
+
+    A LoRA run or adapter folder becomes its base model's HF folder plus the adapter, which the
+    transformers engine applies; a full fine-tuning run is the complete model in `final/`.
+    """
+    path = Path(name).expanduser()
+    if name.startswith("runs/") and not path.exists():
+        path = get_settings().runs_dir / name[len("runs/"):]
+    if (path / "run.json").is_file():
+        try:
+            run = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        except ValueError:
+            raise ModelFormatError(path / "run.json", "is not valid JSON.", "The run folder is damaged.") from None
+        final = path / "final"
+        if run.get("status") != "finished" or not final.is_dir():
+            raise ModelFormatError(path, f"the run has status {run.get('status')!r} and no final model yet.",
+                                   f"Finish it first: `llmp train {path / 'recipe.yaml'} --output {path} --resume`.")
+        if run.get("stage") == "rm":
+            raise ModelFormatError(path, "is a reward model: it scores answers and cannot chat.",
+                                   f"Use it as `reward_model: runs/{path.name}` in a grpo, rloo or ppo recipe.")
+        description = f"{run.get('stage')} run ({run.get('finetuning')}) of {run.get('base_model')}"
+        if run.get("kind") == "adapter":
+            return ModelInfo(name, Path(run["base_path"]), "hf", "run", description, adapter=final)
+        return ModelInfo(name, final, "hf", "run", description)
+    if (path / "adapter_config.json").is_file():
+        try:
+            base = json.loads((path / "adapter_config.json").read_text(encoding="utf-8")).get("base_model_name_or_path")
+        except ValueError:
+            base = None
+        if not base or not (Path(base) / "config.json").is_file():
+            raise ModelFormatError(path, f"a LoRA adapter whose base model {base!r} is not a folder here.",
+                                   "Set base_model_name_or_path in adapter_config.json to the base model's folder.")
+        return ModelInfo(name, Path(base), "hf", "adapter", f"LoRA adapter on {base}", adapter=path.resolve())
+    return None
 
 
 def model_dir(name: str) -> Path:

@@ -1,0 +1,36 @@
+"""Reward model: a score head trained with the Bradley-Terry loss on ranked answers.
+
+    llmp train recipes/rm-demo.yaml
+
+A record ranks any number of answers best first (or by `score`); every strictly ordered pair
+becomes a (chosen, rejected) example (`pairs: adjacent` keeps neighbours only) and answers with
+equal scores are never paired. TRL's `RewardTrainer` trains `AutoModelForSequenceClassification`
+with one label; the run is the `reward_model:` of a grpo/rloo/ppo recipe.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .data import build_dataset, ensure_chat_template
+from .recipe import Recipe
+from .session import RunContext, context_for
+
+
+class RmRecipe(Recipe):
+    pairs: Literal["all", "adjacent"] = Field("all", description="which pairs a ranked list gives")
+
+
+def run_rm(recipe: RmRecipe, ctx: RunContext | None = None) -> dict:
+    from trl import RewardConfig, RewardTrainer
+
+    ctx = context_for(recipe, ctx)
+    model, tokenizer, peft_config = ctx.load_model(head="score")
+    ensure_chat_template(tokenizer)
+    dataset = build_dataset("rm", ctx.plan.records, ctx.plan.extras, pairs=recipe.pairs)
+    args = ctx.trl_args(RewardConfig)
+    trainer = RewardTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                            peft_config=peft_config, callbacks=ctx.callbacks())
+    return ctx.finish(trainer, tokenizer)
