@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "env": ("llm_practice.cli.env:env", "Show versions, hardware, settings and installed engines."),
     "prompt": ("llm_practice.cli.prompt:prompt", "Prompt formula, template library, linter and side-by-side compare."),
     "data": ("llm_practice.cli.data:data", "Validate, convert, inspect and prepare training datasets."),
+    "kb": ("llm_practice.cli.kb:kb", "Knowledge bases: add documents, hybrid search, cited answers (RAG)."),
 }
 
 
