@@ -149,10 +149,11 @@ def load_docx(path: Path) -> list[Block]:
     import zipfile
 
     from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError) as e:
         raise DocumentLoadError(path, f"not a readable .docx file ({e}).",
                                 "Open and save it again in Word or LibreOffice (old .doc files: save as .docx).") from e
     blocks: list[Block] = []

@@ -118,7 +118,9 @@ def split_blocks(blocks: list[Block], chunk_tokens: int = 200, overlap_tokens: i
 
 
 def _line_key(line: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(line.split())).lower()  # "Page 3 of 9" == "Page 4 of 9"
+    """Whitespace-normalised line; in short lines numbers are ignored ("Page 3 of 9" == "Page 4 of 9")."""
+    line = " ".join(line.split()).lower()
+    return re.sub(r"\d+", "#", line) if len(line.split()) <= 4 and len(line) <= 40 else line
 
 
 def drop_boilerplate(documents: list[list[Block]], min_units: int = 3, share: float = 0.3,
