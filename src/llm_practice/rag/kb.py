@@ -224,6 +224,11 @@ class KnowledgeBase:
 
         return get_embedder(self.config.embedder)
 
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
     def lexical(self):
         from .lexical import LexicalIndex
 

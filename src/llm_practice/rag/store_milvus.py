@@ -10,11 +10,26 @@ _LENGTHS = {"id": 128, "doc_id": 80, "source": 2048, "type": 16, "heading": 2048
 
 class MilvusStore(VectorStore):
     def __init__(self, uri: str, dim: int, collection: str = "kb"):
-        from pymilvus import DataType, MilvusClient
+        import logging
 
+        from pymilvus import DataType, MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        logging.getLogger("pymilvus").setLevel(logging.ERROR)  # its iterator warns on Milvus Lite
         self.dim = dim
         self._name = collection
-        self._client = MilvusClient(uri)
+        self._uri = uri
+        try:
+            self._client = MilvusClient(uri)
+        except MilvusException as e:
+            from ..errors import KnowledgeBaseBusyError
+
+            if uri.endswith(".db"):
+                raise KnowledgeBaseBusyError(uri, "a Milvus Lite file is open in one process at a time; stop the "
+                                                  "other `llmp` using it, or use a Milvus server URI") from e
+            from ..errors import EndpointError
+
+            raise EndpointError(uri, f"cannot connect to Milvus ({e}).", "Check --uri and that Milvus is running.") from e
         if not self._client.has_collection(collection):
             schema = self._client.create_schema(auto_id=False)
             for f in ROW_FIELDS:
@@ -27,6 +42,7 @@ class MilvusStore(VectorStore):
             index.add_index(field_name="vector", index_type="FLAT" if uri.endswith(".db") else "HNSW",
                             metric_type="COSINE")
             self._client.create_collection(collection, schema=schema, index_params=index)
+        self._client.load_collection(collection)
 
     def add(self, rows: list[dict]) -> None:
         for start in range(0, len(rows), 1000):
@@ -65,4 +81,9 @@ class MilvusStore(VectorStore):
         return len(self._query_all(["id"]))
 
     def close(self) -> None:
+        """Close the client; for a Milvus Lite file also stop its in-process server so another process can open it."""
         self._client.close()
+        if self._uri.endswith(".db"):
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self._uri)
