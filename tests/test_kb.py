@@ -149,3 +149,4 @@ def test_langchain_retriever_and_dont_know_branch(samples):
     chain = build_ask_chain(retriever, FakeListChatModel(responses=["25 days [1]"]))
     assert chain.invoke({"question": "How many holiday days do I get?"}) == "25 days [1]"
     assert chain.invoke({"question": "What is the airspeed of an unladen swallow?"}).startswith("I don't know")
+    assert chain.invoke({"question": "量子色动力学的渐近自由是谁发现的？"}).startswith("我不知道")

@@ -237,14 +237,15 @@ def _answerer(name: str, model: str, k: int, filters, reranker, temperature: flo
     from ..chat.engine import GenerationParams, load_engine
     from ..models.registry import get_model
     from ..rag.answer import answer_step, retrieval_step
-    from ..rag.chat_model import EngineChatModel
+    from ..rag.chat_model import EngineChatModel, LazyEngine
     from ..rag.kb import KnowledgeBase
     from ..rag.retriever import KnowledgeBaseRetriever
 
     base = KnowledgeBase(name)
     retriever = KnowledgeBaseRetriever(kb_name=name, kb=base, k=k, filters=_filters(filters),
                                        reranker=_reranker(reranker))
-    engine = load_engine(get_model(model), None, threads=threads)
+    info = get_model(model)  # an unknown model fails now, before any retrieval
+    engine = LazyEngine(lambda: load_engine(info, None, threads=threads))
     params = GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=0)
     chat_model = EngineChatModel(engine=engine, params=params)
     return retrieval_step(retriever), answer_step(chat_model), chat_model

@@ -13,6 +13,19 @@ from pydantic import ConfigDict
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 
 
+class LazyEngine:
+    """Loads the engine on first use, so "I don't know" answers never wait for a model to load."""
+
+    def __init__(self, load):
+        self._load = load
+        self._engine = None
+
+    def __getattr__(self, name: str):
+        if self._engine is None:
+            self._engine = self._load()
+        return getattr(self._engine, name)
+
+
 class EngineChatModel(BaseChatModel):
     """LangChain wrapper of one loaded engine; `params` are its GenerationParams."""
 
@@ -22,7 +35,7 @@ class EngineChatModel(BaseChatModel):
 
     @property
     def _llm_type(self) -> str:
-        return f"llmp-{self.engine.name}"
+        return "llmp-engine"
 
     def _messages(self, messages: list[BaseMessage]) -> list[dict]:
         return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
