@@ -234,10 +234,11 @@ def search_cmd(name, query, k, filters, reranker, as_json) -> None:
 def _answerer(name: str, model: str, k: int, filters, reranker, temperature: float, max_tokens: int, threads):
     """(retrieval step, answer step, chat model): the two halves of `build_ask_chain`, kept apart so the
     CLI can print the sources it retrieved."""
-    from ..chat.engine import GenerationParams, load_engine
+    from ..chat.engine import load_engine
+    from ..chat.langchain import LlmpChatModel
     from ..models.registry import get_model
     from ..rag.answer import answer_step, retrieval_step
-    from ..rag.chat_model import EngineChatModel, LazyEngine
+    from ..rag.chat_model import LazyEngine
     from ..rag.kb import KnowledgeBase
     from ..rag.retriever import KnowledgeBaseRetriever
 
@@ -246,8 +247,7 @@ def _answerer(name: str, model: str, k: int, filters, reranker, temperature: flo
                                        reranker=_reranker(reranker))
     info = get_model(model)  # an unknown model fails now, before any retrieval
     engine = LazyEngine(lambda: load_engine(info, None, threads=threads))
-    params = GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=0)
-    chat_model = EngineChatModel(engine=engine, params=params)
+    chat_model = LlmpChatModel(engine=engine, temperature=temperature, max_tokens=max_tokens, seed=0)
     return retrieval_step(retriever), answer_step(chat_model), chat_model
 
 

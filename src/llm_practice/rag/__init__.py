@@ -10,7 +10,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "create_kb": "kb", "drop_kb": "kb", "list_kbs": "kb", "KnowledgeBase": "kb",
-    "KnowledgeBaseRetriever": "retriever", "EngineChatModel": "chat_model", "build_ask_chain": "answer",
+    "KnowledgeBaseRetriever": "retriever", "build_ask_chain": "answer",
     "MetadataFilter": "filters", "CrossEncoderReranker": "rerank",
 }
 

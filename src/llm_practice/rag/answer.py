@@ -1,6 +1,6 @@
 """`kb ask` / `kb chat`: an LCEL chain (retriever -> prompt | chat model | parser) with numbered citations.
 
-    chain = build_ask_chain(retriever, EngineChatModel(engine=engine, params=params))
+    chain = build_ask_chain(retriever, LlmpChatModel(engine=engine, temperature=0))
     for piece in chain.stream({"question": "..."}):
         print(piece, end="")
 
