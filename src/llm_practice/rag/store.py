@@ -49,16 +49,23 @@ class VectorStore(ABC):
         pass
 
 
-def open_lancedb(folder: Path, uri: str | None, dim: int) -> VectorStore:
-    from .store_lancedb import LanceStore
-
-    return LanceStore(uri or str(folder / "lancedb"), dim)
+# backend name -> class, imported only when that backend is used
+BACKENDS = {"lancedb": "llm_practice.rag.store_lancedb:LanceStore", "milvus": "llm_practice.rag.store_milvus:MilvusStore"}
 
 
-def open_milvus(folder: Path, uri: str | None, dim: int) -> VectorStore:
-    from .store_milvus import MilvusStore
+def _location(name: str, folder: Path, uri: str | None) -> dict:
+    """Where a backend keeps a knowledge base: a folder or file inside it, unless --uri says otherwise."""
+    if name == "milvus":
+        return {"uri": uri or str(folder / "milvus.db"), "collection": f"kb_{folder.name}".replace("-", "_")}
+    return {"uri": uri or str(folder / "lancedb")}
 
-    return MilvusStore(uri or str(folder / "milvus.db"), dim, collection=f"kb_{folder.name}".replace("-", "_"))
+
+def open_store(name: str, folder: Path, uri: str | None, dim: int) -> VectorStore:
+    from importlib import import_module
+
+    module, cls = BACKENDS[name].split(":")
+    return getattr(import_module(module), cls)(dim=dim, **_location(name, folder, uri))
 
 
-STORES: dict[str, Callable[[Path, str | None, int], VectorStore]] = {"lancedb": open_lancedb, "milvus": open_milvus}
+STORES: dict[str, Callable[[Path, str | None, int], VectorStore]] = {
+    name: (lambda folder, uri, dim, name=name: open_store(name, folder, uri, dim)) for name in BACKENDS}
