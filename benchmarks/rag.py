@@ -202,6 +202,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=100_000)
     parser.add_argument("--langs", default="zh,en")
     parser.add_argument("--corpus", default=str(HERE / ".rag-corpus"))
+    parser.add_argument("--only", help="run just these LANG:PIPELINE pairs, e.g. zh:ours,en:plain")
     parser.add_argument("--worker", choices=sorted(WORKERS))
     parser.add_argument("--lang")
     args = parser.parse_args()
@@ -215,6 +216,8 @@ def main() -> None:
     for lang in args.langs.split(","):
         corpus = prepare_corpus(lang, args.docs, args.max_chars, Path(args.corpus))
         for worker in ("plain", "ours"):
+            if args.only and f"{lang}:{worker}" not in args.only.split(","):
+                continue
             with tempfile.TemporaryDirectory() as home:
                 env = {**os.environ, "LLMP_HOME": home}
                 out = subprocess.run([sys.executable, __file__, "--worker", worker, "--lang", lang, "--scale",
