@@ -511,3 +511,62 @@ class TrainingStoppedError(LlmpError):
         self.step = step
         super().__init__(f"training stopped at step {step}; a checkpoint is saved in {self.path}",
                          "Continue with the same command plus --resume.")
+
+
+class KnowledgeBaseNotFoundError(LlmpError, LookupError):
+    exit_code = 3
+    http_status = 404
+    code = "kb_not_found"
+
+    def __init__(self, name: str, available: list[str]):
+        self.name = name
+        self.available = available
+        super().__init__(
+            f"Unknown knowledge base '{name}'. Knowledge bases: {', '.join(available) or 'none yet'}.",
+            f"Create it with `llmp kb create {name}`; `llmp kb list` shows what is here.",
+        )
+
+
+class KnowledgeBaseExistsError(LlmpError, FileExistsError):
+    exit_code = 3
+    http_status = 409
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"Knowledge base '{name}' already exists.",
+                         f"Add files with `llmp kb add {name} PATHS`, or `llmp kb drop {name}` first.")
+
+
+class KnowledgeBaseBusyError(LlmpError, RuntimeError):
+    """Another process is changing the same knowledge base."""
+
+    exit_code = 9
+    http_status = 409
+
+    def __init__(self, name: str, holder: str):
+        self.name = name
+        super().__init__(f"Knowledge base '{name}' is being changed by another process ({holder}).",
+                         "Wait for that `llmp kb add` to finish, then run your command again.")
+
+
+class DocumentLoadError(LlmpError, ValueError):
+    """A file that cannot be turned into text: unsupported, empty, corrupt, encrypted, scanned, too big."""
+
+    exit_code = 4
+    http_status = 400
+
+    def __init__(self, path: str | Path, problem: str, hint: str | None = None):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}", hint)
+
+
+class NoDocumentsError(LlmpError, ValueError):
+    """`kb add` found nothing it can read under the paths it was given."""
+
+    exit_code = 4
+    http_status = 400
+
+    def __init__(self, paths: list[str], problem: str, hint: str | None = None):
+        self.paths = paths
+        super().__init__(f"{', '.join(paths)}: {problem}", hint)

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("llm_practice.cli.evaluate:evaluate", "Evaluate a model (perplexity, multiple choice, QA) or compare two."),
     "export": ("llm_practice.cli.export:export", "Export a run: merge LoRA, GGUF (f16/q8_0/q4_k_m), Ollama Modelfile."),
     "train": ("llm_practice.cli.train:train", "Fine-tune from a recipe: pt, sft, rm, dpo, kto, grpo, rloo, ppo; list and show runs."),
+    "kb": ("llm_practice.cli.kb:kb", "Knowledge bases: add documents, hybrid search, cited answers (RAG)."),
 }
 
 

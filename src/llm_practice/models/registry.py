@@ -28,7 +28,7 @@ REGISTRY_DIR = "registry"  # LLMP_HOME/registry/<name>/: our metadata, apart fro
 ENTRY_POINT_GROUP = "llm_practice.models"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 
-ModelFormat = Literal["gguf", "hf", "remote"]
+ModelFormat = Literal["gguf", "hf", "remote", "e5"]
 ModelKind = Literal["chat", "base", "embedding"]
 
 
@@ -59,8 +59,9 @@ def _providers() -> list[Callable[[Register], None]]:
     return [ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)]
 
 
-def list_models() -> list[ModelInfo]:
-    """All registered models, sorted by name; the first registration of a name wins."""
+def list_models(kinds: tuple[str, ...] = ("chat", "base")) -> list[ModelInfo]:
+    """Registered models of these kinds (embedders only when asked for), sorted by name; the first
+    registration of a name wins."""
     found: dict[str, ModelInfo] = {}
 
     def register(info: ModelInfo) -> None:
@@ -68,7 +69,7 @@ def list_models() -> list[ModelInfo]:
 
     for provider in _providers():
         provider(register)
-    return sorted(found.values(), key=lambda m: m.name)
+    return sorted((m for m in found.values() if m.kind in kinds), key=lambda m: m.name)
 
 
 def get_model(name: str) -> ModelInfo:

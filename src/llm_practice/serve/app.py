@@ -15,7 +15,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from . import api_embeddings, api_ops, api_openai
+from . import api_embeddings, api_kb, api_ops, api_openai
 from .config import ServeConfig
 from .context import AppContext
 from .generation import GenerationService, Served, load_served
@@ -23,7 +23,7 @@ from .metrics import Metrics
 from .middleware import BodyLimitMiddleware, HostCheckMiddleware, allowed_hosts
 from .responses import install_error_handlers
 
-ROUTERS = [api_ops.router, api_openai.router, api_embeddings.router]
+ROUTERS = [api_ops.router, api_openai.router, api_embeddings.router, api_kb.router]
 
 
 def create_app(config: ServeConfig, served: dict[str, Served] | None = None) -> FastAPI:

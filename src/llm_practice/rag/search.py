@@ -1,0 +1,110 @@
+"""Hybrid retrieval: dense (the store) + BM25 (jieba), fused by reciprocal rank, optionally reranked.
+
+Each result's `score` is the fused reciprocal-rank score scaled to 0..1 (1 = first in both lists),
+or the cross-encoder's probability when a reranker is used. `relevant` says whether anything
+matched at all: a dense similarity above the embedder's floor, or most of the query's words
+present in the chunk. `kb ask` answers "I don't know" when no result is relevant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ConfigError
+from .filters import MetadataFilter
+from .lexical import is_stop_word_query
+
+RRF_K = 60
+# cosine below which a dense hit is unrelated; e5's similarities crowd into 0.7..0.9
+DENSE_FLOOR = {"multilingual-e5-small": 0.83}
+DEFAULT_DENSE_FLOOR = 0.45
+LEXICAL_FLOOR = 0.6  # share of query words present in the chunk
+
+
+@dataclass
+class SearchResult:
+    source: str
+    text: str
+    score: float
+    metadata: dict = field(default_factory=dict)
+    relevant: bool = True
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "text": self.text, "score": round(self.score, 4), **self.metadata}
+
+
+def display_source(row: dict) -> str:
+    source = row["source"]
+    if row.get("page") is not None and row["page"] >= 0:
+        return f"{source}#page={row['page']}"
+    if row.get("heading"):
+        return f"{source}#{row['heading']}"
+    return source
+
+
+def _shingles(text: str) -> set[str]:
+    compact = "".join(text.split())
+    return {compact[i:i + 4] for i in range(max(len(compact) - 3, 1))}
+
+
+def _near_duplicate(a: set[str], b: set[str]) -> bool:
+    return bool(a) and bool(b) and len(a & b) / len(a | b) >= 0.85
+
+
+def hybrid_search(kb, query: str, k: int = 5, filters: list[MetadataFilter] | None = None,
+                  reranker=None, candidates: int | None = None) -> list[SearchResult]:
+    query = query.strip()
+    if not query:
+        raise ConfigError("QUERY", "the query is empty.", "Ask a question or give search words.")
+    if is_stop_word_query(query):
+        raise ConfigError("QUERY", f"'{query}' has only stop words (like 'the', '的'); there is nothing to search for.",
+                          "Add the words that matter, e.g. a name, a term or a topic.")
+    if k < 1:
+        raise ConfigError("-k", f"must be at least 1, got {k}.")
+    filters = filters or []
+    n = candidates or max(4 * k, 20)
+    excluded = kb.excluded_docs()
+    live = {e.doc_id for e in kb.manifest.files.values()}
+    vector = kb.embedder.embed([query], "query")[0]
+    dense = [(row, sim) for row, sim in kb.store.search(vector, n, filters, excluded) if row["doc_id"] in live]
+    lexical_index = kb.lexical()
+    lexical = []
+    if lexical_index is not None:
+        lexical = [(row, s, share) for row, s, share in lexical_index.search(query, n * 3, set(excluded))
+                   if row["doc_id"] in live and all(f.matches(row) for f in filters)][:n]
+    floor = DENSE_FLOOR.get(kb.config.embedder, DEFAULT_DENSE_FLOOR)
+    fused: dict[str, dict] = {}
+    for rank, (row, sim) in enumerate(dense):
+        entry = fused.setdefault(row["id"], {"row": row, "rrf": 0.0, "dense": None, "lexical": None, "share": 0.0})
+        entry["rrf"] += 1 / (RRF_K + rank + 1)
+        entry["dense"] = sim
+    for rank, (row, score, share) in enumerate(lexical):
+        entry = fused.setdefault(row["id"], {"row": row, "rrf": 0.0, "dense": None, "lexical": None, "share": 0.0})
+        entry["rrf"] += 1 / (RRF_K + rank + 1)
+        entry["lexical"], entry["share"] = score, share
+    ranked = sorted(fused.values(), key=lambda e: -e["rrf"])
+    best = 2 / (RRF_K + 1)
+    results: list[SearchResult] = []
+    kept: list[set[str]] = []
+    for entry in ranked:
+        row = entry["row"]
+        grams = _shingles(row["text"])
+        if any(_near_duplicate(grams, other) for other in kept):
+            continue  # the same passage repeated (overlap, copies): keep the better-ranked one
+        kept.append(grams)
+        relevant = (entry["dense"] or 0) >= floor or entry["share"] >= LEXICAL_FLOOR
+        meta = {"file": row["source"], "type": row["type"], "heading": row["heading"] or None,
+                "page": row["page"] if row["page"] >= 0 else None, "start": row["start"], "end": row["end"],
+                "doc_id": row["doc_id"], "chunk_id": row["id"],
+                "dense": round(entry["dense"], 4) if entry["dense"] is not None else None,
+                "bm25": round(entry["lexical"], 4) if entry["lexical"] is not None else None}
+        results.append(SearchResult(display_source(row), row["text"], min(1.0, entry["rrf"] / best), meta, relevant))
+        if len(results) >= (3 * k if reranker is not None else k):
+            break
+    if reranker is not None and results:
+        scores = reranker.score(query, [r.text for r in results])
+        for result, score in zip(results, scores):
+            result.metadata["rrf"] = round(result.score, 4)
+            result.score = float(score)
+        results = sorted(results, key=lambda r: -r.score)[:k]
+    return results

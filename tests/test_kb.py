@@ -1,0 +1,152 @@
+"""Knowledge bases end to end with the real e5 embedder: incremental adds, crash safety, the lock,
+search JSON, filters, bad input, and the LangChain retriever."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from llm_practice.rag.kb import KnowledgeBase, create_kb
+
+from .conftest import BIN, run_llmp
+from .rag_samples import write_samples
+
+
+@pytest.fixture
+def samples(tmp_path):
+    return write_samples(tmp_path / "docs")
+
+
+def _store_docs(kb: KnowledgeBase) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in kb.store.rows():
+        counts[row["doc_id"]] = counts.get(row["doc_id"], 0) + 1
+    return counts
+
+
+def test_add_is_incremental_and_a_changed_file_replaces_its_chunks(samples, tmp_path):
+    kb = create_kb("docs")
+    first = kb.add([str(samples["guide.md"].parent)])
+    assert len(first.added) == len(samples) and not first.failed
+    again = kb.add([str(samples["guide.md"].parent)])
+    assert again.added == [] and len(again.unchanged) == len(samples) and again.chunks == 0
+    samples["notes.txt"].write_text("The maintenance window moved to Saturday 22:00 UTC.", encoding="utf-8")
+    changed = kb.add([str(samples["notes.txt"])])
+    assert changed.replaced == [str(samples["notes.txt"])]
+    live = {e.doc_id: e.chunks for e in kb.files()}
+    assert _store_docs(kb) == live  # the old version's rows are gone
+    top = kb.search("When is the maintenance window?", k=1)[0]
+    assert "Saturday" in top.text and top.source.endswith("notes.txt")
+
+
+def test_search_json_shape_filters_and_citations_of_pages_and_headings(samples):
+    create_kb("docs").add([str(samples["guide.md"].parent)])
+    result = run_llmp("kb", "search", "docs", "端口在哪里设置？", "-k", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    top = data["results"][0]
+    assert top["source"] == f"{samples['guide.md']}#安装指南 > 配置" and "8080" in top["text"]
+    scores = [r["score"] for r in data["results"]]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    assert {"file", "type", "heading", "page"} <= set(top)
+    pdf = json.loads(run_llmp("kb", "search", "docs", "lamp blinks fuse", "--filter", "type=pdf", "--json").stdout)
+    assert [r["type"] for r in pdf["results"]] == ["pdf"] * len(pdf["results"])
+    assert pdf["results"][0]["source"].endswith("manual.pdf#page=2")
+
+
+def test_bad_input_gets_clear_messages_and_keeps_what_is_stored(samples, tmp_path):
+    assert run_llmp("kb", "create", "docs").returncode == 0
+    assert run_llmp("kb", "add", "docs", str(samples["guide.md"])).returncode == 0
+    unknown = run_llmp("kb", "search", "nope", "hello")
+    assert unknown.returncode == 3 and "Unknown knowledge base 'nope'" in unknown.stderr
+    (tmp_path / "empty").mkdir()
+    empty = run_llmp("kb", "add", "docs", str(tmp_path / "empty"))
+    assert empty.returncode == 4 and "empty" in empty.stderr
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "zero.txt").write_bytes(b"")
+    (bad / "ok.txt").write_text("Otters hold hands while sleeping.", encoding="utf-8")
+    (bad / "scan.pdf").write_bytes((samples["manual.pdf"]).read_bytes()[:60])
+    mixed = run_llmp("kb", "add", "docs", str(bad))
+    assert mixed.returncode == 4
+    assert "zero.txt: the file is empty" in mixed.stderr and "scan.pdf: not a readable PDF" in mixed.stderr
+    unsupported = run_llmp("kb", "add", "docs", str(samples["guide.md"].parent / "missing.png"))
+    assert unsupported.returncode == 4 and "missing.png" in unsupported.stderr
+    stop = run_llmp("kb", "search", "docs", "the of and")
+    assert stop.returncode == 2 and "only stop words" in stop.stderr
+    files = json.loads(run_llmp("kb", "files", "docs", "--json").stdout)
+    assert sorted(f["source"].rsplit("/", 1)[-1] for f in files) == ["guide.md", "ok.txt"]
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lock(samples):
+    kb = create_kb("docs")
+    with kb.locked():
+        busy = run_llmp("kb", "add", "docs", str(samples["notes.txt"]))
+    assert busy.returncode == 9 and "being changed by another process" in busy.stderr
+    assert run_llmp("kb", "add", "docs", str(samples["notes.txt"])).returncode == 0
+
+
+def test_kill_9_during_add_leaves_whole_documents_and_a_rerun_finishes(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(80):
+        (folder / f"doc{i:03d}.md").write_text(
+            f"# Topic {i}\n\nFact number {i}: the code word for item {i} is word{i}x. 第{i}条事实。", encoding="utf-8")
+    create_kb("crash")
+    manifest = KnowledgeBase("crash").folder / "kb.json"
+    proc = subprocess.Popen([str(BIN / "llmp"), "kb", "add", "crash", str(folder)], env=os.environ.copy(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if len(json.loads(manifest.read_text())["files"]) >= 3:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "the add finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    kb = KnowledgeBase("crash")
+    live = {e.doc_id: e.chunks for e in kb.files()}
+    assert 3 <= len(live) < 80
+    stored = _store_docs(kb)
+    assert all(stored.get(d) == n for d, n in live.items())  # every listed document is whole
+    hits = kb.search("code word", k=10)
+    assert hits and {h.metadata["doc_id"] for h in hits} <= set(live)  # only committed documents are served
+    rerun = run_llmp("kb", "add", "crash", str(folder))
+    assert rerun.returncode == 0, rerun.stderr
+    kb = KnowledgeBase("crash")
+    assert len(kb.files()) == 80
+    assert _store_docs(kb) == {e.doc_id: e.chunks for e in kb.files()}  # no orphan rows left
+    assert kb.manifest.pending == [] and kb.manifest.garbage == []
+
+
+def test_milvus_lite_knowledge_base_and_rm_drop(samples):
+    kb = create_kb("mil", store="milvus")
+    kb.add([str(samples["notes.txt"]), str(samples["gbk.txt"])])
+    assert kb.search("熊猫吃什么？", k=1)[0].source == str(samples["gbk.txt"])
+    kb.close()  # a Milvus Lite file is open in one process at a time
+    assert run_llmp("kb", "rm", "mil", str(samples["gbk.txt"])).returncode == 0
+    assert [e.source for e in KnowledgeBase("mil").files()] == [str(samples["notes.txt"])]
+    assert run_llmp("kb", "drop", "mil").returncode == 0
+    assert "mil" not in run_llmp("kb", "list", "--json").stdout
+
+
+def test_langchain_retriever_and_dont_know_branch(samples):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from llm_practice.rag.answer import build_ask_chain
+    from llm_practice.rag.retriever import KnowledgeBaseRetriever
+
+    create_kb("docs").add([str(samples["handbook.docx"]), str(samples["page.html"])])
+    retriever = KnowledgeBaseRetriever(kb_name="docs", k=2)
+    docs = retriever.invoke("How many days of paid holiday do employees get?")
+    assert docs[0].metadata["source"].endswith("handbook.docx#Employee handbook > Holidays")
+    chain = build_ask_chain(retriever, FakeListChatModel(responses=["25 days [1]"]))
+    assert chain.invoke({"question": "How many holiday days do I get?"}) == "25 days [1]"
+    assert chain.invoke({"question": "What is the airspeed of an unladen swallow?"}).startswith("I don't know")
+    assert chain.invoke({"question": "量子色动力学的渐近自由是谁发现的？"}).startswith("我不知道")

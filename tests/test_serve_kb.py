@@ -1,0 +1,33 @@
+"""`/v1/kb/...` on the real app (no chat model needed: search, upload, files, I-don't-know)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from llm_practice.serve.app import create_app
+from llm_practice.serve.config import ServeConfig
+
+from .rag_samples import write_samples
+
+
+def test_kb_api_create_upload_search_ask_and_errors(tmp_path):
+    samples = write_samples(tmp_path / "docs")
+    client = TestClient(create_app(ServeConfig(ui=False), served={}))
+    assert client.post("/v1/kb", json={"name": "api"}).status_code == 201
+    assert client.post("/v1/kb", json={"name": "api"}).status_code == 409
+    with open(samples["guide.md"], "rb") as a, open(samples["gbk.txt"], "rb") as b:
+        added = client.post("/v1/kb/api/files", files=[("files", ("guide.md", a)), ("files", ("gbk.txt", b))])
+    assert added.status_code == 200 and len(added.json()["added"]) == 2
+    empty = client.post("/v1/kb/api/files", files=[("files", ("zero.txt", b""))]).json()
+    assert "empty" in empty["failed"][0]["reason"]
+    assert sorted(f["type"] for f in client.get("/v1/kb/api/files").json()["data"]) == ["md", "txt"]
+    found = client.post("/v1/kb/api/search", json={"query": "端口在哪里设置？", "k": 2}).json()
+    assert found["results"][0]["source"].endswith("guide.md#安装指南 > 配置")
+    assert 0 <= found["results"][0]["score"] <= 1
+    bad_filter = client.post("/v1/kb/api/search", json={"query": "端口", "filters": ["colour=red"]})
+    assert bad_filter.status_code == 400 and "FIELD=VALUE" in bad_filter.json()["error"]["message"]
+    assert client.post("/v1/kb/nope/search", json={"query": "x"}).status_code == 404
+    unknown = client.post("/v1/kb/api/ask", json={"question": "Who won the 1954 football world cup?"}).json()
+    assert unknown["answer"].startswith("I don't know") and unknown["sources"] == []
+    assert client.delete("/v1/kb/api").status_code == 200
+    assert client.get("/v1/kb").json()["data"] == []
