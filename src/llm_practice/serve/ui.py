@@ -150,10 +150,14 @@ def build_ui(ctx):
 
         language.change(switch, language, components)
 
-        def opening(request: gr.Request):
+        def opening(request):
             """Open in the browser's language (Accept-Language), else the server's LLMP_LANG."""
             lang = ui_language(request.headers.get("accept-language") if request else None)
             return ["中文" if lang == "zh" else "English", *switch("中文" if lang == "zh" else "English")]
+
+        # Gradio passes the request to a parameter annotated gr.Request; this module's
+        # postponed annotations would leave it the string "gr.Request", which it cannot resolve.
+        opening.__annotations__ = {"request": gr.Request}
 
         blocks.load(opening, None, [language, *components])
     return blocks
