@@ -85,13 +85,13 @@ def chat(model, question, as_json, system, temperature, top_p, max_tokens, seed,
     params = make_params(temperature, top_p, max_tokens, seed, repeat_penalty)
     started = time.perf_counter()
     runner = (_remote(base_url, model, api_key) if base_url
-              else _local(model or BUNDLED_NAME, engine, threads, context, announce=question is None))
+              else load_local(model or BUNDLED_NAME, engine, threads, context, announce=question is None))
     if not raw and not runner.can_chat():  # say so now, not after the first question
         raise BaseModelError(runner.model.name, runner.model.path)
     session = ChatSession(runner, params, system=system)
     ask = session.ask_raw if raw else session.ask
     if question is not None:
-        _answer_once(session, ask, sys.stdin.read() if question == "-" else question, as_json, started)
+        answer_once(session, ask, sys.stdin.read() if question == "-" else question, as_json, started)
     else:
         _repl(session, ask)
 
@@ -102,7 +102,7 @@ def _remote(base_url: str, model: str | None, api_key: str | None):
     return connect(base_url, model, api_key)
 
 
-def _local(model: str, engine: str | None, threads: int | None, context: int, announce: bool):
+def load_local(model: str, engine: str | None, threads: int | None, context: int, announce: bool):
     from ..chat.engine import load_engine
     from ..i18n import t
     from ..models.registry import get_model
@@ -113,7 +113,7 @@ def _local(model: str, engine: str | None, threads: int | None, context: int, an
     return load_engine(info, engine, threads=threads, context=context)
 
 
-def _answer_once(session, ask, question: str, as_json: bool, started: float) -> None:
+def answer_once(session, ask, question: str, as_json: bool, started: float) -> None:
     stream = ask(question)
     if as_json:
         answer = stream.text()

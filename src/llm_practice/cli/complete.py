@@ -29,10 +29,10 @@ Examples:
 def complete(model, text, as_json, temperature, top_p, max_tokens, seed, repeat_penalty, engine,
              threads, context):
     """Continue TEXT with MODEL ('-' reads stdin): what a base model does, and /v1/completions."""
-    from .chat import _answer_once, _local
+    from .chat import answer_once, load_local
     from ..chat.session import ChatSession
 
     params = make_params(temperature, top_p, max_tokens, seed, repeat_penalty)
     started = time.perf_counter()
-    session = ChatSession(_local(model, engine, threads, context, announce=False), params)
-    _answer_once(session, session.ask_raw, sys.stdin.read() if text == "-" else text, as_json, started)
+    session = ChatSession(load_local(model, engine, threads, context, announce=False), params)
+    answer_once(session, session.ask_raw, sys.stdin.read() if text == "-" else text, as_json, started)
