@@ -80,6 +80,23 @@ class ModelFormatError(LlmpError, ValueError):
         )
 
 
+class BaseModelError(ModelFormatError):
+    """A base model (no chat template): it continues text but cannot take chat turns."""
+
+    code = "base_model"
+    param = "messages"
+
+    def __init__(self, name: str, path: str | Path):
+        self.name = name
+        super().__init__(
+            path,
+            f"'{name}' is a base model (it has no chat template), so it cannot chat.",
+            f"Let it continue text instead: `llmp complete {name} \"Once upon a time\"`, "
+            f"`llmp chat {name} --raw`, or POST /v1/completions. To chat, use an instruct model "
+            "(or fine-tune this one with `llmp train`).",
+        )
+
+
 class ModelExistsError(LlmpError, FileExistsError):
     exit_code = 3
     http_status = 409

@@ -33,6 +33,10 @@ from ..settings import get_settings
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 
+DEFAULT_REPEAT_PENALTY = 1.1
+PENALTY_LAST_N = 64  # tokens the penalties look back over (llama.cpp's default window)
+
+
 class GenerationParams(BaseModel):
     """Sampling settings shared by every engine (OpenAI's names and meanings)."""
 
@@ -44,6 +48,14 @@ class GenerationParams(BaseModel):
     seed: int | None = Field(None, ge=0)
     stop: list[str] = Field(default_factory=list)
     json_mode: bool = False  # constrain the answer to JSON (engines that can; others refuse)
+    # Penalties against loops, which small models fall into (a haiku repeated fifteen times).
+    # repeat_penalty divides a seen token's logit (llama.cpp's / transformers' repetition
+    # penalty; 1.0 is off). llama.cpp's CLI ships 1.0 today (common.h) and shipped 1.1 over
+    # the last 64 tokens before; we default to 1.1, measured in benchmarks/loops.py.
+    # frequency/presence penalties are OpenAI's: subtract count * f + (count > 0) * p.
+    repeat_penalty: float = Field(DEFAULT_REPEAT_PENALTY, ge=1.0, le=2.0)
+    frequency_penalty: float = Field(0.0, ge=-2.0, le=2.0)
+    presence_penalty: float = Field(0.0, ge=-2.0, le=2.0)
 
 
 class ChatStream:
@@ -125,9 +137,14 @@ class ChatEngine(ABC):
             "Use chat completions, or another engine.",
         )
 
+    def can_chat(self) -> bool:
+        """False for a base model (no chat template): it only continues text with `complete`."""
+        return True
+
     def info(self) -> dict:
         return {
             "engine": self.name,
+            "chat": self.can_chat(),
             "model": self.model.name,
             "path": str(self.model.path),
             "format": self.model.format,

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..atomic import atomic_path
-from ..errors import EngineUnsupportedError, ModelFormatError
+from ..errors import BaseModelError, EngineUnsupportedError, ModelFormatError
 from ..models.registry import ModelInfo
 from ..settings import get_settings
-from .engine import ChatEngine, ChatStream, GenerationParams, Message
+from .engine import PENALTY_LAST_N, ChatEngine, ChatStream, GenerationParams, Message
 
 
 @contextlib.contextmanager
@@ -105,6 +105,30 @@ class _Cancel:
         return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool)
 
 
+class _Penalties:
+    """llama.cpp's penalties sampler as a transformers logits processor, so both engines apply
+    the same rule: over the last 64 generated tokens, a seen token's logit is divided by
+    `repeat` (multiplied when negative), then lowered by count * `frequency` + `presence`.
+    (transformers' own `repetition_penalty` also counts the whole prompt, llama.cpp's does not.)"""
+
+    def __init__(self, start: int, params: GenerationParams):
+        self.start = start
+        self.repeat, self.frequency = params.repeat_penalty, params.frequency_penalty
+        self.presence = params.presence_penalty
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        recent = input_ids[:, self.start:][:, -PENALTY_LAST_N:]
+        if recent.shape[1] == 0:
+            return scores
+        counts = torch.zeros_like(scores).scatter_add_(1, recent, torch.ones_like(recent, dtype=scores.dtype))
+        seen = counts > 0
+        penalised = torch.where(scores > 0, scores / self.repeat, scores * self.repeat)
+        scores = torch.where(seen, penalised, scores)
+        return scores - counts * self.frequency - seen.to(scores.dtype) * self.presence
+
+
 class TransformersEngine(ChatEngine):
     name = "transformers"
 
@@ -133,13 +157,12 @@ class TransformersEngine(ChatEngine):
             except (OSError, ValueError) as e:
                 raise ModelFormatError(adapter or folder, f"transformers could not load it ({e}).") from e
         self.lm.eval()
-        if not self.tokenizer.chat_template:
-            raise ModelFormatError(
-                folder,
-                "the tokenizer has no chat template, so it cannot chat.",
-                "Use an instruct/chat model, or a base model only for completion and training.",
-            )
+        # A base model (no chat template) loads for completion; `chat` says what to use instead.
+        self.chat_template = self.tokenizer.chat_template
         self.eos_token_ids = self._end_of_turn_ids()
+
+    def can_chat(self) -> bool:
+        return bool(self.chat_template)
 
     def _end_of_turn_ids(self) -> list[int]:
         ids = self.lm.generation_config.eos_token_id
@@ -150,21 +173,33 @@ class TransformersEngine(ChatEngine):
         return sorted(set(ids))
 
     def chat(self, messages: list[Message], params: GenerationParams) -> ChatStream:
+        if not self.chat_template:
+            raise BaseModelError(self.model.name, self.model.path)
+        self._refuse_json(params)
+
+        def encode():
+            return self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+
+        return ChatStream(lambda stream: self._generate(stream, encode, params))
+
+    def complete(self, prompt: str, params: GenerationParams) -> ChatStream:
+        self._refuse_json(params)
+        return ChatStream(lambda stream: self._generate(
+            stream, lambda: self.tokenizer(prompt, return_tensors="pt"), params))
+
+    def _refuse_json(self, params: GenerationParams) -> None:
         if params.json_mode:
             raise EngineUnsupportedError(
                 self.name, self.model.name, "JSON mode (response_format) needs a grammar sampler.",
                 "Serve a GGUF model with the llama.cpp engine for response_format json_object.",
             )
-        return ChatStream(lambda stream: self._generate(stream, messages, params))
 
-    def _generate(self, stream: ChatStream, messages: list[Message], params: GenerationParams
-                  ) -> Iterator[str]:
+    def _generate(self, stream: ChatStream, encode, params: GenerationParams) -> Iterator[str]:
         import torch
-        from transformers import StoppingCriteriaList, TextIteratorStreamer
+        from transformers import LogitsProcessorList, StoppingCriteriaList, TextIteratorStreamer
 
-        inputs = self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        ).to(self.device)
+        inputs = encode().to(self.device)
         stream.prompt_tokens = int(inputs["input_ids"].shape[1])
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         cancel = _Cancel()
@@ -181,6 +216,8 @@ class TransformersEngine(ChatEngine):
             stop_strings=params.stop or None,
             tokenizer=self.tokenizer if params.stop else None,
         )
+        if (params.repeat_penalty, params.frequency_penalty, params.presence_penalty) != (1.0, 0.0, 0.0):
+            kwargs["logits_processor"] = LogitsProcessorList([_Penalties(stream.prompt_tokens, params)])
         if sample:
             kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
         else:

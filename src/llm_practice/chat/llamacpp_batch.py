@@ -33,11 +33,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError, ModelFormatError, QueueFullError
+from ..errors import BaseModelError, ConfigError, ModelFormatError, QueueFullError
 from ..models.gguf import inspect_gguf
 from ..models.registry import ModelInfo
 from .cpu_backend import load_llama_cpp
-from .engine import ChatEngine, ChatStream, GenerationParams, Message
+from .engine import PENALTY_LAST_N, ChatEngine, ChatStream, GenerationParams, Message
 from .llamacpp import quiet_stderr
 
 
@@ -114,11 +114,11 @@ class BatchedLlamaCppEngine(ChatEngine):
         except ValueError as e:
             raise ModelFormatError(model.path, f"llama.cpp could not load it ({e}).") from e
         self._vocab = llama_cpp.llama_model_get_vocab(self._model.model)
-        if not summary.chat_template:
-            raise ModelFormatError(model.path, "the GGUF has no chat template, so it cannot chat.",
-                                   "Use an instruct/chat model.")
+        self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
+        # A base model (no chat template) loads for completion; `chat` says what to use instead.
+        self.chat_template = summary.chat_template
         bos, eos = self._model.token_bos(), self._model.token_eos()
-        self._formatter = Jinja2ChatFormatter(
+        self._formatter = summary.chat_template and Jinja2ChatFormatter(
             template=summary.chat_template,
             bos_token=self._model.token_get_text(bos) if bos >= 0 else "",
             eos_token=self._model.token_get_text(eos) if eos >= 0 else "",
@@ -138,6 +138,8 @@ class BatchedLlamaCppEngine(ChatEngine):
     # -- public -----------------------------------------------------------------------------
 
     def chat(self, messages: list[Message], params: GenerationParams) -> ChatStream:
+        if not self._formatter:
+            raise BaseModelError(self.model.name, self.model.path)
         return self._submit(self.chat_tokens(messages), params)
 
     def chat_tokens(self, messages: list[Message]) -> list[int]:
@@ -223,6 +225,9 @@ class BatchedLlamaCppEngine(ChatEngine):
             self._wake.notify()
         return req
 
+    def can_chat(self) -> bool:
+        return bool(self.chat_template)
+
     def queue_depth(self) -> int:
         return len(self._waiting)
 
@@ -248,6 +253,10 @@ class BatchedLlamaCppEngine(ChatEngine):
             from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
 
             sampler.add_grammar(self._model, LlamaGrammar.from_string(JSON_GBNF, verbose=False))
+        # llama.cpp's own penalties sampler, first in the chain as in common/sampling.cpp.
+        if (params.repeat_penalty, params.frequency_penalty, params.presence_penalty) != (1.0, 0.0, 0.0):
+            sampler.add_penalties(self._n_vocab, PENALTY_LAST_N, params.repeat_penalty,
+                                  params.frequency_penalty, params.presence_penalty)
         if params.temperature <= 0:
             sampler.add_greedy()
             return sampler

@@ -92,6 +92,9 @@ class OpenAIEngine(ChatEngine):
             request["seed"] = params.seed
         if params.stop:
             request["stop"] = params.stop
+        for key in ("frequency_penalty", "presence_penalty"):  # OpenAI's; repeat_penalty is not
+            if getattr(params, key):
+                request[key] = getattr(params, key)
         return request
 
     def _stream(self, stream: ChatStream, path: str, request: dict) -> Iterator[str]:

@@ -49,6 +49,10 @@ class ChatSession:
     def reset(self) -> None:
         self.turns.clear()
 
+    def ask_raw(self, text: str) -> ChatStream:
+        """Continue `text` as plain text, without a chat template (base models, `--raw`)."""
+        return self.engine.complete(text, self.params)
+
     def set_system(self, text: str) -> None:
         self.system = text or None
         self.reset()

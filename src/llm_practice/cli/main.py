@@ -17,6 +17,7 @@ from .errors import handle_errors
 # name -> ("module:attribute", one-line help shown by `llmp --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("llm_practice.cli.chat:chat", "Chat with a model in the terminal (or answer once with --once)."),
+    "complete": ("llm_practice.cli.complete:complete", "Let a model continue plain text (base models have no chat)."),
     "serve": ("llm_practice.cli.serve:serve", "Serve models over an OpenAI-compatible API with a web UI."),
     "models": ("llm_practice.cli.models:models", "List, import and remove local models."),
     "download": ("llm_practice.cli.download:download", "Download a model (HF, mirrors, ModelScope, OpenXLab), resumable and verified."),

@@ -38,8 +38,10 @@ async def list_models(request: Request):
 
 
 def _params(service: GenerationService, body, max_tokens: int | None, json_mode: bool = False):
+    penalties = body.model_dump(include={"frequency_penalty", "presence_penalty", "repeat_penalty"},
+                                exclude_none=True)
     return service.params(max_tokens=max_tokens, temperature=body.temperature, top_p=body.top_p,
-                          seed=body.seed, stop=body.stop_list(), json_mode=json_mode)
+                          seed=body.seed, stop=body.stop_list(), json_mode=json_mode, **penalties)
 
 
 @router.post("/v1/chat/completions")

@@ -75,6 +75,10 @@ class _Sampling(_Body):
     max_tokens: int | None = Field(None, ge=1)
     seed: int | None = Field(None, ge=0, le=2**32 - 2)
     stop: Annotated[Union[Text, list[Text], None], AfterValidator(_stops)] = None
+    frequency_penalty: float = Field(0.0, ge=-2.0, le=2.0)
+    presence_penalty: float = Field(0.0, ge=-2.0, le=2.0)
+    # llama.cpp server's name; absent means the engine's default loop guard
+    repeat_penalty: float | None = Field(None, ge=1.0, le=2.0)
     n: int = Field(1, ge=1, le=1)
     user: Text | None = None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..chat.engine import DEFAULT_REPEAT_PENALTY
 from ..errors import LlmpError
 from .tab_evaluate import evaluate_tab
 from .tab_models import models_tab
@@ -27,6 +28,9 @@ LABELS: dict[str, dict[str, str]] = {
     "top_p": {"en": "Top-p", "zh": "Top-p 核采样"},
     "max_tokens": {"en": "Max new tokens", "zh": "最大生成长度"},
     "seed": {"en": "Seed (-1 = random)", "zh": "随机种子（-1 表示随机）"},
+    "repeat_penalty": {"en": "Repeat penalty (1 = off)", "zh": "重复惩罚（1 表示关闭）"},
+    "frequency_penalty": {"en": "Frequency penalty", "zh": "频率惩罚 (frequency_penalty)"},
+    "presence_penalty": {"en": "Presence penalty", "zh": "存在惩罚 (presence_penalty)"},
     "chatbot": {"en": "Conversation", "zh": "对话记录"},
     "message": {"en": "Your message", "zh": "输入消息",
                 "placeholder": {"en": "Ask something and press Enter", "zh": "输入问题后按回车"}},
@@ -67,8 +71,15 @@ def chat_tab(gr, ctx) -> dict:
                 top_p = gr.Slider(0.05, 1, value=0.95, step=0.05, label=LABELS["top_p"]["en"])
                 max_tokens = gr.Slider(16, 2048, value=256, step=16, label=LABELS["max_tokens"]["en"])
                 seed = gr.Number(value=-1, precision=0, label=LABELS["seed"]["en"])
+                repeat = gr.Slider(1, 2, value=DEFAULT_REPEAT_PENALTY, step=0.05,
+                                   label=LABELS["repeat_penalty"]["en"], elem_id="repeat_penalty")
+                frequency = gr.Slider(-2, 2, value=0, step=0.1, label=LABELS["frequency_penalty"]["en"],
+                                      elem_id="frequency_penalty")
+                presence = gr.Slider(-2, 2, value=0, step=0.1, label=LABELS["presence_penalty"]["en"],
+                                     elem_id="presence_penalty")
 
-    async def respond(text, history, model_name, system_text, temp, p, limit, seed_value):
+    async def respond(text, history, model_name, system_text, temp, p, limit, seed_value, repeat_value,
+                      frequency_value, presence_value):
         history = list(history or [])
         text = (text or "").strip()
         if not text or model_name not in ctx.served:
@@ -83,7 +94,10 @@ def chat_tab(gr, ctx) -> dict:
         try:
             seed = None if seed_value is None or seed_value < 0 else int(seed_value)
             async for delta in ctx.generation.chat(model_name, messages, "ui/chat", temperature=float(temp),
-                                                   top_p=float(p), max_tokens=int(limit), seed=seed):
+                                                   top_p=float(p), max_tokens=int(limit), seed=seed,
+                                                   repeat_penalty=float(repeat_value),
+                                                   frequency_penalty=float(frequency_value),
+                                                   presence_penalty=float(presence_value)):
                 answer += delta
                 history[-1] = {"role": "assistant", "content": answer}
                 yield "", history
@@ -91,13 +105,14 @@ def chat_tab(gr, ctx) -> dict:
             history[-1] = {"role": "assistant", "content": (answer + f" [{e.message}]").strip()}
             yield "", history
 
-    inputs = [message, chatbot, model, system, temperature, top_p, max_tokens, seed]
+    inputs = [message, chatbot, model, system, temperature, top_p, max_tokens, seed, repeat, frequency,
+              presence]
     message.submit(respond, inputs, [message, chatbot])
     send.click(respond, inputs, [message, chatbot])
     clear.click(lambda: ([], ""), None, [chatbot, message])
     keys = {tab: "tab_chat", chatbot: "chatbot", message: "message", model: "model", system: "system",
             temperature: "temperature", top_p: "top_p", max_tokens: "max_tokens", seed: "seed",
-            send: "send", clear: "clear"}
+            repeat: "repeat_penalty", frequency: "frequency_penalty", presence: "presence_penalty", send: "send", clear: "clear"}
     return {comp: LABELS[key] for comp, key in keys.items()}
 
 
@@ -134,7 +149,36 @@ def build_ui(ctx):
             return updates
 
         language.change(switch, language, components)
+
+        def opening(request):
+            """Open in the browser's language (Accept-Language), else the server's LLMP_LANG."""
+            lang = ui_language(request.headers.get("accept-language") if request else None)
+            return ["中文" if lang == "zh" else "English", *switch("中文" if lang == "zh" else "English")]
+
+        # Gradio passes the request to a parameter annotated gr.Request; this module's
+        # postponed annotations would leave it the string "gr.Request", which it cannot resolve.
+        opening.__annotations__ = {"request": gr.Request}
+
+        blocks.load(opening, None, [language, *components])
     return blocks
+
+
+def ui_language(accept_language: str | None) -> str:
+    """`zh` or `en`: the browser's most preferred of the two (`zh-CN,zh;q=0.9,en;q=0.8` is zh),
+    else the server's language (LLMP_LANG, then the locale)."""
+    from ..settings import get_settings
+
+    ranked = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            continue
+        lang = tag.strip().lower()[:2]
+        if lang in ("zh", "en") and weight > 0:
+            ranked.append((-weight, position, lang))
+    return min(ranked)[2] if ranked else get_settings().lang
 
 
 def mount_ui(app, ctx):
