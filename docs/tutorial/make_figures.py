@@ -2,6 +2,7 @@
 
     python docs/tutorial/make_figures.py memory      # `llmp estimate internlm2-chat-7b --json`
     python docs/tutorial/make_figures.py loss RUN    # a training run's metrics.jsonl
+    python docs/tutorial/make_figures.py retrieval SEARCH.json   # `llmp kb search KB QUERY --json > SEARCH.json`
 
 Each picture is drawn twice, with English and Chinese labels, into docs/tutorial/img/.
 """
@@ -20,11 +21,15 @@ LABELS = {
     "en": {"infer": "chat (inference)", "lora": "LoRA", "qlora": "QLoRA", "freeze": "freeze",
            "full": "full fine-tuning", "gb": "GB of memory", "memory": "internlm2-chat-7b: memory by precision and method",
            "weights": "weights", "kv_cache": "KV cache", "activations": "activations", "gradients": "gradients",
-           "optimizer": "optimizer states", "runtime": "runtime", "step": "step", "loss": "training loss"},
+           "optimizer": "optimizer states", "runtime": "runtime", "step": "step", "loss": "training loss",
+           "dense": "vector similarity (e5)", "bm25": "keyword score (BM25)", "fused": "fused rank score",
+           "query": "query"},
     "zh": {"infer": "对话(推理)", "lora": "LoRA", "qlora": "QLoRA", "freeze": "冻结微调",
            "full": "全量微调", "gb": "内存/显存 (GB)", "memory": "internlm2-chat-7b：不同精度和方法所需内存",
            "weights": "权重", "kv_cache": "KV 缓存", "activations": "激活值", "gradients": "梯度",
-           "optimizer": "优化器状态", "runtime": "运行时", "step": "步数", "loss": "训练损失"},
+           "optimizer": "优化器状态", "runtime": "运行时", "step": "步数", "loss": "训练损失",
+           "dense": "向量相似度 (e5)", "bm25": "关键词得分 (BM25)", "fused": "融合排名得分",
+           "query": "问题"},
 }
 PARTS = ["weights", "kv_cache", "activations", "gradients", "optimizer", "runtime"]
 
@@ -86,5 +91,29 @@ def loss(run: str) -> None:
         plt.close(fig)
 
 
+def retrieval(path: str) -> None:
+    found = json.loads(Path(path).read_text(encoding="utf-8"))
+    hits = found["results"]
+    names = [f"{i + 1}. " + h["text"].removeprefix("text: ")[:48] + "…" for i, h in enumerate(hits)]
+    top_bm25 = max(h.get("bm25") or 0 for h in hits) or 1.0
+    for lang, text in LABELS.items():
+        plt = _plt(lang)
+        fig, ax = plt.subplots(figsize=(9, 0.55 * len(hits) + 1.6))
+        ys = range(len(hits))
+        ax.barh([y - 0.27 for y in ys], [h["score"] for h in hits], height=0.26, label=text["fused"])
+        ax.barh(list(ys), [h.get("dense") or 0 for h in hits], height=0.26, label=text["dense"])
+        ax.barh([y + 0.27 for y in ys], [(h.get("bm25") or 0) / top_bm25 for h in hits], height=0.26,
+                label=text["bm25"] + " / max")
+        ax.set_yticks(list(ys), names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.05)
+        ax.set_title(f"{text['query']}: {found['query']}  (kb {found['kb']}, k={found['k']})", fontsize=10)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.12), ncol=3, fontsize=8)
+        fig.tight_layout()
+        fig.savefig(IMG / f"retrieval-{lang}.png", dpi=110)
+        plt.close(fig)
+
+
 if __name__ == "__main__":
-    {"memory": lambda: memory(), "loss": lambda: loss(sys.argv[2])}[sys.argv[1]]()
+    {"memory": lambda: memory(), "loss": lambda: loss(sys.argv[2]),
+     "retrieval": lambda: retrieval(sys.argv[2])}[sys.argv[1]]()
