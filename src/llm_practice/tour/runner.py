@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..errors import ConfigError
 from ..settings import get_settings
 from .steps import STEPS, TourStep
 
@@ -117,9 +119,27 @@ def run_step(step: TourStep, config: TourConfig, results: dict[str, StepResult])
     return result
 
 
+MARKER = ".llmp-tour"
+
+
+def fresh_home(out: Path) -> Path:
+    """The tour's own LLMP_HOME, emptied: each tour starts from nothing (no run or knowledge base left
+    from a previous tour). Only a folder the tour made (it holds the marker file) is ever removed."""
+    home = out / "home"
+    if home.exists():
+        if not (home / MARKER).is_file():
+            raise ConfigError("--out", f"{home} exists and was not made by `llmp tour`; it is left as it is",
+                              "Pick another --out folder.")
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    (home / MARKER).write_text("made by llmp tour; removed by the next tour in this folder\n", encoding="utf-8")
+    return home
+
+
 def run_tour(config: TourConfig, on_start: Callable[[int, TourStep], None] = lambda i, s: None,
              on_done: Callable[[int, StepResult], None] = lambda i, r: None) -> list[StepResult]:
     config.out.mkdir(parents=True, exist_ok=True)
+    fresh_home(config.out)
     results: dict[str, StepResult] = {}
     for index, step in enumerate(STEPS):
         if config.only and step.id not in config.only:
