@@ -31,6 +31,7 @@ def test_unknown_step_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(1800)
 def test_quick_tour_runs_every_step_this_build_has(tmp_path):
     out = tmp_path / "tour"
     done = run_llmp("tour", "--quick", "--lang", "en", "--out", str(out), timeout=1200)
