@@ -69,6 +69,8 @@ STEPS: tuple[TourStep, ...] = (
         needs_files=("examples/tutorial/cases.yaml",),
         commands=(("prompt", "compare", "{examples}/tutorial/vague.txt", "{examples}/tutorial/formula.yaml",
                    "--inputs", "{examples}/tutorial/cases.yaml", "--max-tokens", "48", "--out", "compare"),),
+        quick=(("prompt", "compare", "{examples}/tutorial/vague.txt", "{examples}/tutorial/formula.yaml",
+                "--inputs", "{examples}/tutorial/cases_quick.yaml", "--max-tokens", "48", "--out", "compare"),),
         expect=r"compare\.html",
     ),
     TourStep(
