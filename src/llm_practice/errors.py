@@ -587,3 +587,16 @@ class NoDocumentsError(LlmpError, ValueError):
     def __init__(self, paths: list[str], problem: str, hint: str | None = None):
         self.paths = paths
         super().__init__(f"{', '.join(paths)}: {problem}", hint)
+
+
+class TourFailedError(LlmpError):
+    """`llmp tour`: one or more steps failed; the report holds their output."""
+
+    exit_code = 1
+    http_status = 400
+
+    def __init__(self, failed: list[str], report):
+        self.failed = list(failed)
+        self.report = report
+        super().__init__(f"Tour steps failed: {', '.join(self.failed)}.",
+                         f"Open {report} for each step's command and output.")

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("llm_practice.cli.export:export", "Export a run: merge LoRA, GGUF (f16/q8_0/q4_k_m), Ollama Modelfile."),
     "train": ("llm_practice.cli.train:train", "Fine-tune from a recipe: pt, sft, rm, dpo, kto, grpo, rloo, ppo; list and show runs."),
     "kb": ("llm_practice.cli.kb:kb", "Knowledge bases: add documents, hybrid search, cited answers (RAG)."),
+    "tour": ("llm_practice.cli.tour:tour", "Run the tutorial's whole path end to end, offline, with an HTML report."),
 }
 
 
