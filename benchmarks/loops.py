@@ -9,7 +9,7 @@ an answer loops when one line (5+ characters) appears 3+ times, or when one 8-gr
 
     python benchmarks/loops.py [--max-tokens 160] [--sampled] [--tiny]
 
-`--tiny` runs four prompts, 48 tokens, and prints without writing the docs.
+`--tiny` runs four prompts, 48 tokens, and writes only where $LLMP_BENCH_DOC points.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import table, write_section  # noqa: E402
+from machine import add_tiny_flag, begin, table, write_section  # noqa: E402
 
 from llm_practice.chat.engine import DEFAULT_REPEAT_PENALTY, GenerationParams, load_engine  # noqa: E402
 from llm_practice.models.bundled import BUNDLED_NAME  # noqa: E402
@@ -78,8 +78,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--sampled", action="store_true", help="also run at temperature 0.7")
-    parser.add_argument("--tiny", action="store_true")
+    add_tiny_flag(parser)
     args = parser.parse_args()
+    begin({}, tiny=args.tiny)  # no peer: the same engine with the penalty off is the baseline
     prompts = TINY if args.tiny else PROMPTS
     max_tokens = 48 if args.tiny else args.max_tokens
     temperatures = [0.0, 0.7] if args.sampled and not args.tiny else [0.0]
@@ -104,8 +105,6 @@ def main() -> None:
             for i in looped:
                 print(f"  {prompts[i]} -> {reasons[i]}")
     engine.close()
-    if args.tiny:
-        return
     body = (
         f"Loop rate of the bundled {BUNDLED_NAME} (llama.cpp engine) on twenty open prompts "
         f"(ten en, ten zh: poems, haiku, lists, stories), up to {max_tokens} tokens each, "
