@@ -12,7 +12,8 @@ from .rag_samples import write_samples
 
 def test_kb_api_create_upload_search_ask_and_errors(tmp_path):
     samples = write_samples(tmp_path / "docs")
-    client = TestClient(create_app(ServeConfig(ui=False), served={}))
+    # the server answers only loopback Host names unless --allowed-host adds more
+    client = TestClient(create_app(ServeConfig(ui=False), served={}), base_url="http://127.0.0.1")
     assert client.post("/v1/kb", json={"name": "api"}).status_code == 201
     assert client.post("/v1/kb", json={"name": "api"}).status_code == 409
     with open(samples["guide.md"], "rb") as a, open(samples["gbk.txt"], "rb") as b:
