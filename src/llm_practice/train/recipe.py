@@ -169,7 +169,8 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ConfigError("RECIPE", f"{path} does not exist",
-                              "`llmp train list-recipes` shows the bundled recipes in recipes/.") from None
+                              "Check the path; the demo recipes are in the repository's recipes/ "
+                              "folder (e.g. recipes/sft-lora-demo.yaml).") from None
         try:
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as e:
