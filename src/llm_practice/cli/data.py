@@ -256,7 +256,7 @@ def _render(rec) -> str:
 
 @data.command("prepare-pt")
 @click.argument("inputs", metavar="IN...", nargs=-1, required=True, type=click.Path())
-@click.argument("out", metavar="OUT", type=click.Path(dir_okay=False))
+@click.argument("out", metavar="OUT", type=click.Path())
 @click.option("--doc-unit", type=click.Choice(["file", "paragraph", "line"]), default="file",
               show_default=True, help="What one document of a .txt/.md input is: the whole file, "
               "each paragraph (blank-line separated) or each line. JSONL/CSV/... records are "
@@ -295,23 +295,32 @@ def _render(rec) -> str:
               help="Keep each input file's cleaned results here; a run stopped part-way (even by "
                    "kill -9) and started again with the same inputs and options redoes only the "
                    "files it had not finished.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl",
+              show_default=True, help="Shard format when OUT is a folder (Parquet: one string "
+              "column 'text', zstd).")
+@click.option("--shard-size", type=int, help="Documents per shard; OUT is then a folder "
+              "[default: 100000 when OUT is a folder].")
 @click.option("--removed", type=click.Path(dir_okay=False),
               help="Also write every removed document with its reason (JSONL).")
 @click.option("--seed", default=0, show_default=True)
 def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_share, no_boilerplate,
                    max_symbol_ratio, max_repetition, langs, near_dup_threshold, no_dedup, no_pii,
-                   zh_punct, mix, mix_ratio, workers, executor, address, work_dir, removed,
-                   seed) -> None:
+                   zh_punct, mix, mix_ratio, workers, executor, address, work_dir, fmt, shard_size,
+                   removed, seed) -> None:
     """Clean, filter, deduplicate, mask PII and mix text for post-pretraining.
 
     IN may be files or folders of them, compressed or not (.gz, .bz2, .xz, .zst).
     A .txt/.md file is one document (--doc-unit), long ones are split to --max-chars; lines that
     repeat across many documents are removed from them. Writes OUT (.jsonl with {"text"} or .txt)
-    and OUT's .report.json: documents and characters in and out, and why each was removed.
+    and OUT's .report.json: documents and characters in and out, and why each was removed. OUT
+    without an extension is a folder: shards part-00000.jsonl (or .parquet) written atomically and
+    a manifest.json (shards with documents, bytes and sha256, the settings, the report), last.
 
     Example: llmp data prepare-pt raw/*.txt corpus.jsonl --mix general.jsonl --mix-ratio 0.2
 
     Example: llmp data prepare-pt one_doc_per_line.txt corpus.jsonl --doc-unit line
+
+    Example: llmp data prepare-pt raw/ corpus/ --format parquet --executor ray --address auto --work-dir work/
     """
     from pydantic import ValidationError
 
@@ -326,7 +335,7 @@ def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_shar
                    languages=[x.strip() for x in langs.split(",") if x.strip()], dedup=not no_dedup,
                    pii=not no_pii, zh_punct=zh_punct, mix=list(mix), mix_ratio=mix_ratio,
                    workers=workers, seed=seed, work_dir=work_dir, executor=executor,
-                   address=address)
+                   address=address, format=fmt, shard_size=shard_size)
     try:
         config = PrepareConfig(**options)
     except ValidationError as e:
@@ -363,7 +372,12 @@ def prepare_pt_cmd(inputs, out, doc_unit, min_chars, max_chars, boilerplate_shar
     if mix:
         click.echo(f"  mixed in {report.general_mixed} general documents "
                    f"(wanted {report.general_wanted} for ratio {mix_ratio})")
-    click.echo(f"Wrote {report.documents_out} documents to {out}; report: {report_path(Path(out))}")
+    if report.shards:
+        reused = f", {report.shards_reused} finished by an earlier run kept" if report.shards_reused else ""
+        click.echo(f"Wrote {report.documents_out} documents to {out} in {report.shards} {fmt} "
+                   f"shard(s){reused}; manifest and report: {report_path(Path(out))}")
+    else:
+        click.echo(f"Wrote {report.documents_out} documents to {out}; report: {report_path(Path(out))}")
     if text_in > 0 and report.chars_out / text_in < 0.5:
         click.echo(f"Warning: only {report.chars_out / text_in:.0%} of the text was kept; the "
                    "report says why.", err=True)

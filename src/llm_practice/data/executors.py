@@ -9,7 +9,10 @@ executor ran the map, and duplicates are found across files and workers, not per
 - `ray`: one Ray task per input file, read by the worker that cleans it; `address` is a running
   cluster (`ray start --head` on one machine, `ray start --address HEAD:6379` on the others, or
   Ray on Slurm), `None` starts a local Ray instance with `workers` CPUs. Ray re-runs the task of
-  a worker that dies (up to 3 times). Files must be readable at the same path on every node.
+  a worker that dies (up to 3 times); past that the run stops with an error, and with
+  `work_dir` a new run redoes only unfinished files. Files must be readable at the same path on
+  every node. Output shards are written by the driver (`shards.py`), so their layout and content
+  do not depend on the executor.
 
 Why Ray rather than datatrove's executors: datatrove runs its own pipeline blocks and its own
 four-stage MinHash deduplication with files between stages; adopting it means rewriting this
@@ -24,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..errors import ConfigError, EngineMissingError
+from ..errors import ConfigError, EngineMissingError, LlmpError
 from .documents import read_documents
 from .mapstep import batches, init_worker, map_batch
 
@@ -93,11 +96,11 @@ def ray_executor(config, boilerplate, workers: int, address: str | None):
     def run(files: list[Path]):
         pending: deque = deque()
         for path in files:
-            pending.append(task.remote(str(Path(path).resolve()), *shared))
+            pending.append((path, task.remote(str(Path(path).resolve()), *shared)))
             while len(pending) >= window:
-                yield from _get(ray, pending.popleft())
+                yield from _get(ray, *pending.popleft(), config.work_dir)
         while pending:
-            yield from _get(ray, pending.popleft())
+            yield from _get(ray, *pending.popleft(), config.work_dir)
 
     try:
         yield run
@@ -119,8 +122,14 @@ def _reachable(address: str, timeout: float = 5.0) -> None:
                           "on a node of the cluster, or leave --address out to start a local one.") from None
 
 
-def _get(ray, ref) -> list[list[tuple]]:
+def _get(ray, path: Path, ref, work_dir) -> list[list[tuple]]:
     try:
         return ray.get(ref)
     except ray.exceptions.RayTaskError as e:  # the user's error (a bad record) inside the task
         raise e.as_instanceof_cause() from None
+    except ray.exceptions.RayError as e:  # workers died more often than Ray retries, node lost...
+        hint = (f"Start the same command again: files finished in {work_dir} are not redone."
+                if work_dir else "Add --work-dir DIR so that a run started again redoes only "
+                "the files it had not finished.")
+        raise LlmpError(f"Ray could not clean {path}: {type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''}", hint) from None

@@ -10,11 +10,13 @@ and in-document repeated lines) -> document filters (length, symbol ratio, repet
 -> PII masking -> split to `max_chars` at paragraph/heading boundaries -> exact hash + MinHash
 signature per piece. The main process then drops exact duplicates and near-duplicates (MinHash
 LSH, first one kept), mixes in documents sampled from a general corpus at the given ratio (the
-usual advice against catastrophic forgetting), writes the corpus, and writes a JSON report: how
+usual advice against catastrophic forgetting), writes the corpus (one file, or a folder of JSONL/Parquet shards with a manifest: `shards.py`),
+and writes a JSON report: how
 many documents and characters went in and came out, and the characters removed per reason, so a
 run that throws away most of the text shows it at once (`--removed` keeps the removed documents).
 
-Cluster executors (datatrove's Slurm/Ray) are not wired: this runs on one machine.
+The map step runs in local processes or as Ray tasks on a cluster (`executors.py`); the reduce
+step always runs in this process, so the kept documents do not depend on the executor.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -34,7 +38,8 @@ from .documents import Boilerplate, expand_inputs, find_boilerplate, is_text_fil
 from .executors import local_executor, ray_executor
 from .files import COMPRESSED, inner_suffix, write_records
 from .mapstep import clean_document
-from .stages import map_files
+from .shards import DEFAULT_SHARD_SIZE, MANIFEST, ShardWriter
+from .stages import map_files, output_fingerprint
 
 class PrepareConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -62,6 +67,8 @@ class PrepareConfig(BaseModel):
     executor: Literal["local", "ray"] = "local"
     address: str | None = None  # a Ray cluster; None starts a local one
     work_dir: Path | None = None  # keep per-file map results here; a stopped run resumes
+    format: Literal["jsonl", "parquet"] = "jsonl"  # of the shards when OUT is a folder
+    shard_size: int | None = Field(None, ge=1)  # documents per shard (OUT a folder)
     seed: int = 0
 
 
@@ -88,6 +95,9 @@ class PrepareReport(BaseModel):
     workers: int = 1
     files_mapped: int = 0  # input files cleaned in this run
     files_reused: int = 0  # input files whose results a stopped run had left in the work folder
+    shards: int = 0  # OUT a folder: shards in it
+    shards_written: int = 0
+    shards_reused: int = 0  # finished by a stopped run, checked against its journal, not rewritten
 
 
 # ---- main side -----------------------------------------------------------------------------
@@ -111,9 +121,7 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
     config = config or PrepareConfig()
     inputs = expand_inputs(inputs)
     out = Path(out)
-    if inner_suffix(out) not in (".jsonl", ".txt"):
-        raise ConfigError("OUT", f"must end in .jsonl or .txt (optionally .gz/.zst), got '{out.name}'",
-                          "A .jsonl file holds one {\"text\": ...} per line.")
+    sharded = _is_folder_output(out, config)
     if config.dedup:
         from .minhash import MinHasher
 
@@ -125,6 +133,7 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
     report = PrepareReport(inputs=[str(p) for p in inputs], output=str(out), workers=workers,
                            doc_unit=config.doc_unit)
     boilerplate = Boilerplate()
+    mix = expand_inputs(config.mix) if config.mix and config.mix_ratio > 0 else []
     # lines of a text file as documents: repeats among them are dedup's job
     if config.boilerplate and (config.doc_unit != "line"
                                or not all(map(is_text_file, inputs))):
@@ -132,6 +141,13 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
                                        config.boilerplate_share, config.boilerplate_min_docs,
                                        config.boilerplate_min_chars)
         report.boilerplate_lines = boilerplate.examples
+    writer = None
+    if sharded:  # checked before any work: a folder holding other files is refused
+        journal = None
+        if config.work_dir:
+            key = output_fingerprint(inputs, config.model_dump(), boilerplate.keys, mix)
+            journal = Path(config.work_dir) / f"shards-{key}.jsonl"
+        writer = ShardWriter(out, config.format, config.shard_size or DEFAULT_SHARD_SIZE, journal)
     removed, pii, langs = Counter(), Counter(), Counter()
     chars, lines = Counter(), Counter()
     exact: set[bytes] = set()
@@ -157,7 +173,7 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
         executor = ray_executor(config, boilerplate, workers, config.address)
     else:
         executor = local_executor(config, boilerplate, workers)
-    with executor as run, atomic_path(out.with_name(out.name + ".domain")) as domain_tmp:
+    with executor as run, _scratch(Path(config.work_dir or out.parent), out.name) as domain_tmp:
         results = map_files(inputs, config.model_dump(), boilerplate.keys, config.work_dir, run, done)
         with domain_tmp.open("w", encoding="utf-8") as domain:
             try:
@@ -189,19 +205,50 @@ def prepare_pretraining(inputs: list[str | Path], out: str | Path, config: Prepa
                 if removed_file:
                     removed_file.close()
         general = _mix(config, report, pii)
-        report.documents_out = _interleave(out, domain_tmp, general, report.kept_domain)
+        docs = _interleave(domain_tmp, general, report.kept_domain)
+        if writer:
+            shards = writer.write(docs)
+            report.documents_out = sum(s["documents"] for s in shards)
+            report.shards, report.shards_written, report.shards_reused = (
+                len(shards), writer.written, writer.reused)
+        else:
+            report.documents_out = write_records(out, ({"text": t} for t in docs))
     report.removed = dict(removed)
     report.chars_removed = {k: v for k, v in chars.most_common() if v}
     report.lines_removed = {k: v for k, v in lines.most_common() if v}
     report.lines_dropped = sum(lines.values())
     report.pii_masked = dict(pii)
     report.languages = dict(langs)
-    with atomic_path(report_path(out)) as tmp:
-        tmp.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    if writer:
+        writer.finish(shards, config.model_dump(mode="json"), report.model_dump(mode="json"))
+    else:
+        with atomic_path(report_path(out)) as tmp:
+            tmp.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     return report
 
 
+def _is_folder_output(out: Path, config: PrepareConfig) -> bool:
+    """OUT ending in .jsonl/.txt (optionally compressed) is one file; a name without an extension,
+    an existing folder, or --format parquet / --shard-size make it a folder of shards."""
+    one_file = inner_suffix(out) in (".jsonl", ".txt") and not out.is_dir()
+    wants_shards = config.format != "jsonl" or config.shard_size is not None
+    if one_file and wants_shards:
+        flag = "--format" if config.format != "jsonl" else "--shard-size"
+        raise ConfigError(flag, f"writes a folder of shards, but OUT '{out.name}' names one file",
+                          f"Give OUT as a folder, e.g. '{out.name.split('.')[0]}/'.")
+    if one_file:
+        return False
+    if out.suffix and not wants_shards and not out.is_dir():
+        raise ConfigError("OUT", f"must end in .jsonl or .txt (optionally .gz/.zst) for one file, or "
+                          f"be a folder for shards, got '{out.name}'",
+                          "A .jsonl file holds one {\"text\": ...} per line; a folder name (no "
+                          "extension) gets JSONL or Parquet shards and a manifest.json.")
+    return True
+
+
 def report_path(out: Path) -> Path:
+    if not _is_file_name(out):
+        return out / MANIFEST
     stem = Path(out.stem).stem if out.suffix.lower() in COMPRESSED else out.stem
     return out.with_name(stem + ".report.json")
 
@@ -227,16 +274,29 @@ def _mix(config: PrepareConfig, report: PrepareReport, pii: Counter) -> list[str
     return general
 
 
-def _interleave(out: Path, domain_tmp: Path, general: list[str], n_domain: int) -> int:
-    """Spread the general documents evenly between the domain ones."""
-    def docs():
-        g = 0
-        with domain_tmp.open(encoding="utf-8") as f:
-            for i, line in enumerate(f):
-                while g < len(general) and g * n_domain <= i * len(general):
-                    yield {"text": general[g]}
-                    g += 1
-                yield {"text": json.loads(line)}
-        yield from ({"text": t} for t in general[g:])
+@contextmanager
+def _scratch(folder: Path, name: str):
+    """A temporary file for the kept domain documents, removed afterwards whatever happens."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, path = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".domain.tmp")
+    os.close(fd)
+    try:
+        yield Path(path)
+    finally:
+        Path(path).unlink(missing_ok=True)
 
-    return write_records(out, docs())
+
+def _is_file_name(out: Path) -> bool:
+    return inner_suffix(out) in (".jsonl", ".txt") and not out.is_dir()
+
+
+def _interleave(domain_tmp: Path, general: list[str], n_domain: int):
+    """The output's documents: the general ones spread evenly between the domain ones."""
+    g = 0
+    with domain_tmp.open(encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            while g < len(general) and g * n_domain <= i * len(general):
+                yield general[g]
+                g += 1
+            yield json.loads(line)
+    yield from general[g:]

@@ -24,7 +24,9 @@ from typing import Callable, Iterator
 
 # options that change only the reduce step, or nothing at all
 REDUCE_ONLY = {"workers", "executor", "address", "mix", "mix_ratio", "near_dup_threshold",
-               "work_dir"}
+               "work_dir", "format", "shard_size"}
+# options that change nothing in the output
+RUN_ONLY = {"workers", "executor", "address", "work_dir"}
 
 Batches = Iterator[list[tuple]]
 
@@ -37,6 +39,20 @@ def fingerprint(path: Path, options: dict, boilerplate_keys) -> str:
                         default=str).encode())
     for key in sorted(boilerplate_keys):
         h.update(key)
+    return h.hexdigest()[:32]
+
+
+def output_fingerprint(inputs: list[Path], options: dict, boilerplate_keys, mix: list[Path]) -> str:
+    """Names what a whole run writes: every input's map fingerprint, the general corpus files and
+    every option that changes the output (the shard journal in the work folder is keyed by it)."""
+    h = hashlib.sha256()
+    for path in inputs:
+        h.update(fingerprint(path, options, boilerplate_keys).encode())
+    for path in mix:
+        stat = path.stat()
+        h.update(json.dumps([str(path.resolve()), stat.st_size, stat.st_mtime_ns]).encode())
+    h.update(json.dumps({k: v for k, v in sorted(options.items()) if k not in RUN_ONLY},
+                        default=str).encode())
     return h.hexdigest()[:32]
 
 
