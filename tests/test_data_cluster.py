@@ -1,11 +1,15 @@
 """`prepare-pt --executor ray`: the map step as Ray tasks on a local 2-CPU Ray cluster started by
-the test; the kept documents equal the local executor's, a killed worker's task is re-run, and a
-stopped run resumes from its work folder."""
+the test; the kept documents and the shards equal the local executor's; a run whose worker and
+then driver are killed (`kill -9`) resumes from its work folder without redoing finished files or
+shards."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from llm_practice.data.prepare import PrepareConfig, prepare_pretraining
+from llm_practice.data.shards import read_manifest, read_shards
 
 ray = pytest.importorskip("ray")
 psutil = pytest.importorskip("psutil")
@@ -68,42 +73,76 @@ def _kept(path: Path) -> list[str]:
 
 def test_ray_executor_keeps_what_the_local_executor_keeps(cluster, tmp_path):
     paths = _inputs(tmp_path / "in")
-    local = prepare_pretraining(paths, tmp_path / "local.jsonl", PrepareConfig(workers=1))
+    local = prepare_pretraining(paths, tmp_path / "local", PrepareConfig(workers=1, shard_size=100))
     assert local.removed == {"exact_duplicate": 1, "near_duplicate": 1}
-    on_ray = prepare_pretraining(paths, tmp_path / "ray.jsonl",
-                                 PrepareConfig(workers=2, executor="ray"))
+    on_ray = prepare_pretraining(paths, tmp_path / "ray", PrepareConfig(workers=2, executor="ray",
+                                                                      shard_size=100))
     assert on_ray.removed == local.removed
-    assert _kept(tmp_path / "ray.jsonl") == _kept(tmp_path / "local.jsonl")
+    # the same shards, byte for byte (the driver writes them whichever executor cleaned)
+    assert read_manifest(tmp_path / "ray")["shards"] == read_manifest(tmp_path / "local")["shards"]
+    assert len(set(read_shards(tmp_path / "ray"))) == local.documents_out == 478
 
 
-def test_a_killed_ray_worker_is_retried_and_a_stopped_run_resumes(cluster, tmp_path):
-    paths = _inputs(tmp_path / "in", files=16, docs=150)
+def _kill_a_map_worker(killed: list[int]) -> None:
+    deadline = time.monotonic() + 60
+    while not killed and time.monotonic() < deadline:
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            if any("ray::map_file" in part for part in proc.info["cmdline"] or []):
+                proc.kill()
+                killed.append(proc.info["pid"])
+                return
+        time.sleep(0.01)
+
+
+def _wait(predicate, proc, what: str) -> None:
+    deadline = time.monotonic() + 120
+    while not predicate() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, f"the run ended before {what}: make the input bigger"
+
+
+def test_kill_9_of_a_worker_and_of_the_driver_then_resume(cluster, tmp_path):
+    """Run 1: a Ray worker is killed mid-map (Ray re-runs its file), then the driver once 4 files
+    are stored. Run 2: the driver is killed while it writes shards. Run 3 redoes no file and no
+    finished shard, and the output holds each kept document once, as the local executor's does."""
+    _inputs(tmp_path / "in", files=16, docs=120)
     fresh = tmp_path / "fresh.jsonl"
-    prepare_pretraining(paths, fresh, PrepareConfig(workers=1))
+    prepare_pretraining([tmp_path / "in"], fresh, PrepareConfig(workers=1))  # the local executor
+    work, out = tmp_path / "work", tmp_path / "out"
+    address = ray.get_runtime_context().gcs_address
+    args = [sys.executable, "-c", "import sys; from llm_practice.cli.main import main; main(sys.argv[1:])",
+            "data", "prepare-pt", str(tmp_path / "in"), str(out), "--executor", "ray", "--address",
+            address, "--work-dir", str(work), "--shard-size", "2"]
+    stored = lambda: len(list(work.glob("map-*.pkl")))  # noqa: E731
     killed: list[int] = []
-
-    def kill_one_worker() -> None:
-        deadline = time.monotonic() + 60
-        while not killed and time.monotonic() < deadline:
-            for proc in psutil.process_iter(["pid", "cmdline"]):
-                if any("ray::map_file" in part for part in proc.info["cmdline"] or []):
-                    proc.kill()
-                    killed.append(proc.info["pid"])
-                    return
-            time.sleep(0.01)
-
-    killer = threading.Thread(target=kill_one_worker)
+    driver = subprocess.Popen(args, env={**os.environ}, stderr=subprocess.DEVNULL)
+    killer = threading.Thread(target=_kill_a_map_worker, args=(killed,))
     killer.start()
-    work, out = tmp_path / "work", tmp_path / "out.jsonl"
-    report = prepare_pretraining(paths, out, PrepareConfig(workers=2, executor="ray", work_dir=work))
     killer.join()
     assert killed, "no Ray worker was seen running map_file"
-    assert _kept(out) == _kept(fresh) and report.files_mapped == 16
-    for stored in sorted(work.glob("map-*.pkl"))[:5]:  # as if stopped before these files
-        stored.unlink()
-    resumed = prepare_pretraining(paths, out, PrepareConfig(workers=2, executor="ray", work_dir=work))
-    assert (resumed.files_mapped, resumed.files_reused) == (5, 11)
-    assert _kept(out) == _kept(fresh)
+    _wait(lambda: stored() >= 4, driver, "4 files were stored")  # it carried on past the dead worker
+    driver.kill()
+    driver.wait()
+    first = {p: p.stat().st_mtime_ns for p in work.glob("map-*.pkl")}
+    assert 4 <= len(first) < 16 and not out.exists()
+
+    driver = subprocess.Popen(args, env={**os.environ}, stderr=subprocess.DEVNULL)
+    _wait(lambda: out.is_dir() and len(list(out.glob("part-*"))) >= 5, driver, "5 shards were written")
+    driver.kill()
+    driver.wait()
+    assert {p: p.stat().st_mtime_ns for p in work.glob("map-*.pkl") if p in first} == first
+    assert stored() == 16 and not (out / "manifest.json").exists()
+    written = {p: p.stat().st_mtime_ns for p in out.glob("part-*")}
+
+    resumed = prepare_pretraining([tmp_path / "in"], out,
+                                  PrepareConfig(executor="ray", work_dir=work, shard_size=2))
+    assert (resumed.files_mapped, resumed.files_reused) == (0, 16)
+    untouched = sum(p.stat().st_mtime_ns == t for p, t in written.items())
+    # the last shard renamed before the kill may miss its journal line: then it is redone
+    assert resumed.shards_reused == untouched >= len(written) - 1 >= 4
+    assert resumed.shards_written == resumed.shards - resumed.shards_reused
+    kept = list(read_shards(out))
+    assert kept == _kept(fresh) and len(set(kept)) == len(kept) == resumed.documents_out
 
 
 def test_an_unreachable_cluster_address_is_a_clear_error(tmp_path):
