@@ -151,9 +151,6 @@ def one_slot(tmp_path_factory, shared_cache):
         yield live
 
 
-@pytest.mark.skip(reason="admission bug, open in issue 20: with --parallel 1, while a first (greedy) answer "
-                         "streams, /metrics shows llmp_running_requests 0 and a second request is answered; "
-                         "the same steps in a hand-run script queue as expected; cause not found yet")
 def test_a_client_that_hangs_up_while_queued_gives_its_place_back(one_slot):
     tight = one_slot
     with httpx.Client(timeout=60) as c1:
@@ -161,14 +158,21 @@ def test_a_client_that_hangs_up_while_queued_gives_its_place_back(one_slot):
         # (end-of-text) within the 0.5 s below, free the slot, and let the second request in.
         with c1.stream("POST", tight.url + CHAT, json={"messages": STORY, "max_tokens": 3000,
                                                        "temperature": 0, "stream": True}) as first:
-            next(first.iter_lines())  # generating: the only slot is taken
+            # Keep the iterator: a dropped one is closed at once, and httpx then closes the
+            # response, so the server sees the client leave (a 499) and the slot is free again.
+            lines = first.iter_lines()
+            next(lines)  # generating: the only slot is taken
+            assert _metric(tight, "llmp_running_requests{") == 1
             with pytest.raises(httpx.TimeoutException):
-                httpx.post(tight.url + CHAT, json={"messages": STORY, "max_tokens": 3}, timeout=0.5)
+                second = httpx.post(tight.url + CHAT, json={"messages": STORY, "max_tokens": 3}, timeout=0.5)
+                pytest.fail(f"answered while the only slot was taken: {second.status_code} {second.text[:300]}"
+                            f" running={_metric(tight, 'llmp_running_requests{')}")
             deadline = time.time() + 2
             while _metric(tight, "llmp_queue_depth{") > 0 and time.time() < deadline:
                 time.sleep(0.05)
             # Before: the abandoned request kept its waiting place until the slot came free.
             assert _metric(tight, "llmp_queue_depth{") == 0
+            assert _metric(tight, "llmp_running_requests{") == 1  # the first answer still streams
 
 
 def test_only_loopback_host_names_on_a_loopback_bind(with_ui):
@@ -206,3 +210,22 @@ def test_the_chat_tab_obeys_the_token_limit(with_ui):
         answer = page.locator("#chatbot .bot").last.inner_text()
     assert _metric(with_ui, 'llmp_tokens_total{kind="completion",model="smollm2-135m-instruct"}') == 8
     assert 0 < len(answer) < 100, answer
+
+
+def test_sigterm_ends_a_live_stream_with_an_error_event(tmp_path, shared_cache):
+    """Before: after SIGTERM the stream was cut with neither `[DONE]` nor an error event, so a
+    client could not tell a finished answer from a lost one."""
+    live = LiveServer("--parallel", "1", "--no-ui", home=tmp_path / "home", cache=shared_cache)
+    try:
+        with httpx.Client(timeout=60) as client:
+            with client.stream("POST", live.url + CHAT, json={"messages": STORY, "max_tokens": 3000,
+                                                               "temperature": 0, "stream": True}) as r:
+                lines = r.iter_lines()
+                assert next(lines).startswith("data: {")  # generating
+                live.proc.terminate()
+                rest = [line for line in lines if line]
+        live.proc.wait(15)  # uvicorn exits by re-raising SIGTERM once connections are closed
+    finally:
+        live.stop()
+    last = json.loads(rest[-1].removeprefix("data: "))
+    assert last["error"]["code"] == "server_shutting_down", rest[-3:]

@@ -447,6 +447,18 @@ class DeadlineError(LlmpError, TimeoutError):
                          "Retry later, or start the server with a larger --parallel or --timeout.")
 
 
+class ServerStoppingError(LlmpError):
+    """The server is shutting down (SIGTERM or Ctrl-C): live and waiting generations end with it."""
+
+    exit_code = 1
+    http_status = 503
+    code = "server_shutting_down"
+
+    def __init__(self):
+        super().__init__("The server is shutting down; this answer was cut short.",
+                         "Retry when the server is back.")
+
+
 class LossyConversionError(LlmpError, ValueError):
     """A dataset conversion whose target cannot hold everything; nothing was written."""
 

@@ -44,7 +44,7 @@ def serve(models, host, port, api_key, engine, parallel, queue_size, context, se
     """Serve MODELS (default: the bundled smollm2-135m-instruct) over an OpenAI-compatible API,
     with a web UI at / (中文 / English)."""
     from ..models.bundled import BUNDLED_NAME
-    from ..serve.app import create_app
+    from ..serve.app import create_app, run_server
     from ..serve.config import ServeConfig
 
     config = ServeConfig(
@@ -59,12 +59,10 @@ def serve(models, host, port, api_key, engine, parallel, queue_size, context, se
     _check_port(host, port)  # before loading models: a taken port is the commonest failure
     click.echo("Loading " + ", ".join(config.models) + " ...", err=True)
     app = create_app(config)
-    import uvicorn
-
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"llmp serve: API at http://{shown}:{port}/v1  web UI at http://{shown}:{port}/  "
                f"(Ctrl-C to stop)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    run_server(app, host, port)
 
 
 def _check_port(host: str, port: int) -> None:

@@ -55,3 +55,20 @@ def _version() -> str:
     from .. import __version__
 
     return __version__
+
+
+def run_server(app: FastAPI, host: str, port: int) -> None:
+    """Serve `app` with uvicorn until SIGTERM / Ctrl-C. On shutdown the live generations end
+    first, each with an error event (503 `server_shutting_down`), so no client sees a stream
+    simply cut; connections then close within uvicorn's graceful timeout."""
+    import uvicorn
+
+    service: GenerationService = app.state.generation
+
+    class _Server(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:
+            service.stop_all()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    _Server(config).run()

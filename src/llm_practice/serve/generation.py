@@ -11,6 +11,8 @@ lab) is admitted, timed and counted here, so every path has the same guarantees.
   before any response is sent, and reserves the place: a full gate raises `QueueFullError` (429).
 - Deadline: `--timeout` counts from `start`: waiting past it raises `DeadlineError`; generating
   past it stops the stream, which then ends with finish reason "length".
+- Shutdown: `stop_all` (on SIGTERM / Ctrl-C) ends every live or waiting generation with
+  `ServerStoppingError` (503), so a stream ends with an error event instead of being cut.
 - Metrics: every generation ends in exactly one `llmp_requests_total{endpoint, status}` sample,
   its latency, and (when it finished) its token counts.
 """
@@ -22,7 +24,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from ..chat.engine import ChatEngine, ChatStream, GenerationParams
-from ..errors import ConfigError, DeadlineError, LlmpError, ModelNotServedError, QueueFullError
+from ..errors import (ConfigError, DeadlineError, LlmpError, ModelNotServedError, QueueFullError,
+                      ServerStoppingError)
 from .config import ServeConfig
 from .metrics import Metrics
 
@@ -66,6 +69,7 @@ class Served:
 
     def __init__(self, name: str, engine: ChatEngine, gate: Gate):
         self.name, self.engine, self.gate = name, engine, gate
+        self.live: set[Generation] = set()  # started and not yet ended
 
 
 class Generation:
@@ -81,6 +85,7 @@ class Generation:
         self._reserved = True  # holds a waiting place
         self._slot = False  # holds a generation slot
         self._status: str | None = None
+        self.stopped = False  # the server is shutting down
 
     @property
     def finish_reason(self) -> str:
@@ -89,6 +94,11 @@ class Generation:
 
     def _expire(self) -> None:
         self.timed_out = True
+        self.stream.close()
+
+    def stop(self) -> None:
+        """The server is shutting down: end the stream now; iterating raises ServerStoppingError."""
+        self.stopped = True
         self.stream.close()
 
     def _left(self) -> float:
@@ -104,6 +114,8 @@ class Generation:
             self._reserved = False
             await self.target.gate.acquire(self._left())
             self._slot = True
+            if self.stopped:  # stopped while it waited
+                raise ServerStoppingError()
         except BaseException as e:
             self.end(str(e.http_status) if isinstance(e, LlmpError) else "499")
             raise
@@ -118,9 +130,13 @@ class Generation:
             deadline = asyncio.get_running_loop().call_later(max(self._left(), 0), self._expire)
             try:
                 async for delta in self.stream:
+                    if self.stopped:
+                        break
                     yield delta
             finally:
                 deadline.cancel()
+            if self.stopped:
+                raise ServerStoppingError()
             self.metrics.count_tokens(self.target.name, self.stream)
             status = "200"
         except LlmpError as e:
@@ -144,6 +160,7 @@ class Generation:
             self._slot = False
             self.target.gate.release()
         self.stream.close()
+        self.target.live.discard(self)
         if self._status is None:
             self._status = status
             self._timer(status)
@@ -154,6 +171,15 @@ class GenerationService:
 
     def __init__(self, served: dict[str, Served], config: ServeConfig, metrics: Metrics):
         self.served, self.config, self.metrics = served, config, metrics
+        self.stopping = False
+
+    def stop_all(self) -> None:
+        """The server is shutting down: refuse new generations and end the live ones, which
+        then finish their responses with ServerStoppingError (a stream: an error event)."""
+        self.stopping = True
+        for target in self.served.values():
+            for generation in list(target.live):
+                generation.stop()
 
     def pick(self, model: str | None) -> Served:
         name = model or next(iter(self.served), None)
@@ -188,6 +214,8 @@ class GenerationService:
         prompt, so it runs in a worker thread: the event loop never waits for engine work.
         `param` names the request field an engine's refusal of a setting points at."""
         try:
+            if self.stopping:
+                raise ServerStoppingError()
             target.gate.reserve()
         except LlmpError as e:
             self.metrics.timer(endpoint)(str(e.http_status))
@@ -200,7 +228,9 @@ class GenerationService:
                 e.param = e.param or param
                 self.metrics.timer(endpoint)(str(e.http_status))
             raise
-        return Generation(target, stream, self.config.request_timeout, self.metrics, endpoint)
+        generation = Generation(target, stream, self.config.request_timeout, self.metrics, endpoint)
+        target.live.add(generation)
+        return generation
 
     def check_size(self, messages: list[dict]) -> None:
         """Bound the work a request can cause before it is admitted: the number of messages and
