@@ -14,9 +14,7 @@ re-check the files later and a hub cannot rewrite our registry.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -26,6 +24,7 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..atomic import atomic_write_json
 from ..errors import (
     ConfigError,
     DiskFullError,
@@ -289,11 +288,7 @@ def _register(request: DownloadRequest, listing: RepoListing, files: list[Remote
         "revision": listing.revision, "commit": listing.commit, "root": str(root),
         "files": [f.record() for f in _merge_record(name, files)],
     }
-    folder = model_dir(name)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".files-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=2)
-    os.replace(tmp, folder / FILES_RECORD)
+    atomic_write_json(model_dir(name) / FILES_RECORD, record, indent=2)
     return name
 
 

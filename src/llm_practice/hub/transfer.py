@@ -283,7 +283,6 @@ def _fsync(path: Path) -> None:
 
 
 def _write_note(note: Path, remote: RemoteFile) -> None:
-    tmp = note.with_name(note.name + ".tmp")
-    tmp.write_text(json.dumps({"identity": remote.identity, "size": remote.size,
-                               "started": time.time()}), encoding="utf-8")
-    os.replace(tmp, note)
+    from ..atomic import atomic_write_json
+
+    atomic_write_json(note, {"identity": remote.identity, "size": remote.size, "started": time.time()})
