@@ -138,13 +138,17 @@ def render_cmd(name: str, pairs: tuple[str, ...], lang: str | None, messages: bo
 
 @prompt.command("lint")
 @click.argument("files", nargs=-1, required=True)
-@click.option("--strict", is_flag=True, help="Exit with status 1 when any problem is found (for CI).")
+@click.option("--strict", is_flag=True,
+              help="Exit with status 1 when an error is found (for CI); advice never fails.")
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @click.option("--var", "names", multiple=True, metavar="NAME",
               help="For text prompts: a variable you will fill (flags undefined and unused ones). Repeatable.")
 @LANG
 def lint_cmd(files: tuple[str, ...], strict: bool, as_json: bool, names: tuple[str, ...], lang: str | None) -> None:
     """Check prompts against the seven tips, injection risk, contradictions and variables.
+
+    Errors are what a good prompt never has (no task, no role, undelimited inserted text, broken
+    variables, contradictions); advice is a judgment call (length, format, examples, steps).
 
     FILES are YAML formulas, text prompts, template names, or - for stdin.
 
@@ -169,7 +173,7 @@ def lint_cmd(files: tuple[str, ...], strict: bool, as_json: bool, names: tuple[s
         click.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
     else:
         click.echo("\n\n".join(lint_text_report(r) for r in reports))
-    if strict and any(not r.ok for r in reports):
+    if strict and any(not r.strict_ok for r in reports):
         raise click.exceptions.Exit(1)
 
 

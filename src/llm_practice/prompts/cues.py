@@ -24,6 +24,18 @@ ROLE = {
           # a LangGPT heading, often in English in Chinese prompts: "# Role: 资深工程师"
           r"^\W*role\s*[:：]|^#+\s*(role|角色)\s*$",
 }
+# Any role wording at all, looked for in the whole text: a prompt with none of it has no role for sure.
+ROLE_ANY = {
+    "en": r"\b(you are|you're|youre|you will be|you'll be|you act|you play|you work as|act(ing)? as|"
+          r"role|persona|pretend|imagine you|behave (like|as)|play(ing)? (the part|the character)|serve as|"
+          r"take on the|assume the|in your (capacity|position|job) as|speaking as|"
+          r"(in the (voice|style|manner)|from the (perspective|point of view|viewpoint)) of|"
+          r"(like|as would) an? (experienced|seasoned|professional|expert|senior|veteran|skilled)\b|as (a|an|the|our|my|your)\s+"
+          r"[\w' -]{1,48}?(,|:|you\b|who\b|with\b))",
+    "zh": r"你是|你现在是|你将是|你将扮演|扮演|充当|作为|假设你是|假如你是|想象你是|担任|角色|身份|人设|你就是|"
+          r"以[^。\n]{1,16}的(身份|口吻|视角|角度|语气)|(站在|从)[^。\n]{1,16}的?(角度|立场|视角)|用[^。\n]{1,16}的(口吻|语气)|请你?当|你的(职责|工作|任务)是[^。\n]{0,4}(一[名位个])|"
+          r"^\W*(role|persona)\s*[:：]",
+}
 
 # Tip 1: vague words that leave the model guessing.
 VAGUE = {
@@ -246,11 +258,18 @@ LITERAL_LAYOUT = {
 }
 # Tags that hold the prompt's own instructions (Anthropic style), not inserted text.
 INSTRUCTION_TAGS = r"(?i)instructions?|task|rules|requirements|constraints|guidelines|(output_?)?format|steps|role|persona"
+# A ### heading over the prompt's own instructions (not over inserted data).
+INSTRUCTION_HEADING = (r"(?i)^###\s*(instructions?|task|rules|requirements|constraints|guidelines|(output\s*)?format|"
+                       r"steps|role|persona|goal|output|style|tone|audience|任务|角色|要求|指令|说明|步骤|输出格式|输出要求|"
+                       r"格式|规则|约束|限制|目标|风格|语气|读者|输出)\s*(###)?\s*[:：]?\s*$")
 
 # The whole answer is one sentence (its shape fixed, like one line or one word), unless the sentence is
 # one part of it ("end with one sentence ...", "最后用一句话……", "每条用一句话").
 SINGLE_SENTENCE = {"en": r"\b(in|as) (a single|one|exactly one) sentence\b|\bone-sentence (answer|reply|summary|response)\b",
                    "zh": r"(用|以|写成|只用|仅用)一句话"}
+# Between two demands, a word that moves on to another part of the answer ("..., then a detailed ...").
+NEXT_PART = {"en": r"\b(then|finally|followed by|after that|afterwards|next|plus)\b",
+             "zh": r"然后|最后|再|之后|接着|随后"}
 PART_MARK = {"en": r"\b(each|every|per|then|finally|end(ing)? with|followed by|after|and)\b",
              "zh": r"最后|然后|再|每|结尾|末尾|之后|并"}
 
@@ -305,7 +324,7 @@ CONTRADICTIONS = {
 }
 # A demand for breadth (None as a contradiction's cue B means this one).
 BREADTH = {
-    "en": r"\b(in detail|detailed|comprehensive(ly)?|thorough(ly)?|exhaustive(ly)?|in depth|in-depth|elaborate(ly)?|"
+    "en": r"\b(in (great|full|much|more) detail|in detail|detailed|comprehensive(ly)?|thorough(ly)?|exhaustive(ly)?|in depth|in-depth|elaborate(ly)?|"
           r"(cover|covering) (every|all) (aspects?|angles?)|all aspects|every aspect|leave nothing out)\b",
     "zh": r"详细(?!地址)|详尽|全面(?!屏)|深入|面面俱到|展开论述|方方面面|各个方面|事无巨细|越长越好|不遗漏任何",
 }
@@ -316,13 +335,19 @@ LIMIT_MAX = {
 # A length so short that breadth cannot fit: unit -> the largest such limit; and phrases.
 TIGHT_LIMIT = {"en": {"word": 30, "character": 150, "char": 150, "sentence": 1, "line": 1, "token": 40},
                "zh": {"字": 50, "句": 1, "词": 20, "行": 1}}
+# A limit on one part of the answer ("each under 25 words", "a title under 10 words", "标题不超过20字").
+PART_LIMIT = {
+    "en": r"\b(each|per|every|title|headline|subject( line)?|heading|tagline|caption|name|label|slogan|summary line|"
+          r"first line|tl;?dr|intro(duction)?|opening|conclusion|verdict|bullet|item|point|step|question|answer)s?\b",
+    "zh": r"每|标题|题目|主题句|摘要|开头|结尾|结论|口号|名称|标语|要点|条目",
+}
 TIGHT_PHRASE = {
     "en": r"\b(in|with|using) (only )?(one|a single) (sentence|line|word)\b|\bin a (few|couple of) words\b",
     "zh": r"(用|以|只用|仅用)一句话|(用|以)一个词|寥寥数语|三言两语",
 }
 LIMIT_MIN = {
-    "en": r"\b(at least|no fewer than|no less than|more than|minimum of|over)\s+(\d+)\s+(\w+)",
-    "zh": r"(至少|不少于|超过|多于)\s*([\d零一二两三四五六七八九十百千]+)\s*(个字|字|句|段|条|个|行|词)",
+    "en": r"\b(at least|no fewer than|no less than|(?<!no )(?<!not )more than|minimum of|over)\s+(\d+)\s+(\w+)",
+    "zh": r"(至少|不少于|(?<![不未])超过|(?<!不)多于)\s*([\d零一二两三四五六七八九十百千]+)\s*(个字|字|句|段|条|个|行|词)",
 }
 
 # Section labels of the rendered formula and of examples (never taken for inserted text).
@@ -349,7 +374,7 @@ def compile_all() -> dict[str, dict[str, re.Pattern]]:
               "OUTPUT_SPEC": OUTPUT_SPEC, "INSERT_LEAD": INSERT_LEAD, "BREADTH": BREADTH,
               "CONSTRAINT": CONSTRAINT_CLAUSE, "LIMIT_MAX": LIMIT_MAX,
               "LIMIT_MIN": LIMIT_MIN, "LITERAL_LAYOUT": LITERAL_LAYOUT, "ALL_ITEMS": ALL_ITEMS,
-              "CONDITIONAL": CONDITIONAL}
+              "CONDITIONAL": CONDITIONAL, "ROLE_ANY": ROLE_ANY}
     flags = re.IGNORECASE | re.MULTILINE
     return {name: {lang: re.compile(p, flags) for lang, p in table.items()} for name, table in tables.items()}
 
@@ -359,4 +384,15 @@ PARAMETERS = {
     "topic", "goal", "hours", "weeks", "days", "product", "customer", "name", "lang", "style", "count",
     "n", "number", "length", "format", "role", "subject", "company", "date", "city", "country", "year",
     "target_lang", "source_lang", "language_name", "field", "domain", "grade", "age", "words", "sentences",
+}
+
+# Placeholder names (or parts of them: {user_text}, {review_body}) that say a passage of text goes there.
+TEXT_NAMES = {
+    "text", "article", "document", "doc", "docs", "input", "content", "review", "reviews", "email", "emails",
+    "message", "messages", "code", "essay", "passage", "context", "transcript", "notes", "report", "data",
+    "story", "paragraph", "post", "comment", "comments", "feedback", "log", "logs", "snippet", "abstract",
+    "paper", "letter", "chat", "conversation", "dialogue", "draft", "body", "excerpt", "excerpts", "minutes",
+    "ticket", "tickets", "record", "records", "news", "contract", "clause", "resume", "cv", "page", "source_text",
+    "html", "markdown", "json", "csv", "table", "rows", "diff", "patch", "query", "question", "answer", "poem",
+    "script", "manuscript", "sentence", "summary", "description", "bio", "biography", "recipe", "lyrics", "chapter", "speech", "thread", "reply",
 }

@@ -9,6 +9,14 @@ text, plus line and the text itself), why it matters and a concrete rewrite hint
 prompt's own language. Absence findings ("no role") point at the task line, where the fix goes.
 The checks are heuristics on words and layout, so `docs/benchmarks.md` reports how often they
 fire on a set of good prompts (false positives) as well as on bad ones.
+
+Two levels, so that precision holds on prompts the rules were never tuned on:
+- "error": what a well-written prompt can never contain: no task at all, no role anywhere (found
+  generously: any role wording counts), inserted text or a text placeholder with no delimiters,
+  variables that do not match, contradictory instructions joined in one phrase. `--strict` fails
+  only on these (`report.strict_ok`).
+- "advice": judgment calls (is a length needed here? does this format need an example? are these
+  verbs steps or one action?). Reported with span, why and fix, never a `--strict` failure.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from .task import clauses, not_a_verb, read_task, tight_length
 P = cues.compile_all()
 # The rules' version: the benchmark reports false positives per version, and any change to a rule
 # or a word list means a new version and a fresh held-out set (docs/benchmarks.md).
-RULES_VERSION = "2026-11-30.5"
+RULES_VERSION = "2026-11-30.6"
 
 # check -> (tip number or None, English name, Chinese name)
 CHECKS: dict[str, tuple[int | None, str, str]] = {
@@ -39,7 +47,8 @@ CHECKS: dict[str, tuple[int | None, str, str]] = {
     "variables": (None, "variables defined and used", "变量都有定义且被使用"),
     "output-spec": (None, "spell out structured output", "结构化输出要写清标签或字段"),
 }
-SEVERITY = {"delimiters": "error", "variables": "error", "contradiction": "error"}
+# The default level of each check's findings; a rule may pass another (see the module docstring).
+SEVERITY = {"delimiters": "error", "variables": "error", "contradiction": "error", "role": "error"}
 # For a YAML formula: the field where each fix goes (a web form highlights it).
 FIELD_FOR_CHECK = {"vague": "task", "role": "role", "delimiters": "input", "steps": "steps",
                    "examples": "examples", "length": "length", "format": "output", "output-spec": "output"}
@@ -57,7 +66,7 @@ class Span:
 class Finding:
     check: str
     tip: int | None
-    severity: str  # "error" | "warning"
+    severity: str  # "error" (fails --strict) | "advice" (a judgment call)
     span: Span
     why: str
     hint: str
@@ -75,21 +84,34 @@ class LintReport:
 
     @property
     def ok(self) -> bool:
+        """No findings at all, advice included."""
         return not self.findings
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def strict_ok(self) -> bool:
+        """Passes `--strict`: no finding a well-written prompt could not have (advice does not count)."""
+        return not self.errors
 
     @property
     def tips(self) -> list[dict]:
         """For each check: pass / fail / n/a (does not apply to this prompt)."""
-        failed = {f.check for f in self.findings}
+        failed = {f.check for f in self.errors}
+        advised = {f.check for f in self.findings}
         rows = []
         for check, (tip, en, zh) in CHECKS.items():
-            status = "fail" if check in failed else "pass" if self.applicable.get(check, True) else "n/a"
+            status = ("fail" if check in failed else "advice" if check in advised
+                      else "pass" if self.applicable.get(check, True) else "n/a")
             rows.append({"check": check, "tip": tip, "name": zh if self.lang == "zh" else en, "status": status,
                          "reason": self.reasons.get(check, "") if status == "n/a" else ""})
         return rows
 
     def to_json(self) -> dict:
         return {"source": self.source, "lang": self.lang, "rules": RULES_VERSION, "ok": self.ok,
+                "strict_ok": self.strict_ok,
                 "tips": self.tips, "findings": [asdict(f) for f in self.findings], "text": self.text}
 
 
@@ -137,6 +159,8 @@ def _delimited_regions(text: str, quotes: bool = True) -> list[tuple[int, int]]:
     named = _blank(text, [m.span() for m in re.finditer(_FENCE_NAMED, text)])
     regions = [m.span() for p in patterns for m in re.finditer(p, named, re.S) if not _instruction_tag(m, text)]
     for m in re.finditer(r"(?m)^###[^\n]*\n", text):  # ### sections run to the next ### line
+        if re.search(cues.INSTRUCTION_HEADING, m.group(0)):
+            continue  # "### Task", "### 输出格式": the prompt's own instructions, not data
         nxt = re.compile(r"(?m)^###").search(text, m.end())
         regions.append((m.start(), nxt.end() if nxt else len(text)))
     return regions
@@ -173,7 +197,8 @@ def _inserted_regions(doc: "_Doc") -> list[tuple[tuple[int, int], bool]]:
         start, end = lead.end() + inserted.start(), len(doc.text.rstrip())
         visible = [i for i in range(start, end) if not doc.text[i].isspace()]
         covered = sum(1 for i in visible if any(s <= i < e for s, e in doc.delimited))
-        ok = len(visible) < 12 or covered / len(visible) >= 0.8 or "{" in doc.text[start:end]
+        starts_delimited = any(s <= start < e for s, e in doc.delimited)  # "the sentence: <s>...</s> Keep ..."
+        ok = len(visible) < 12 or starts_delimited or covered / len(visible) >= 0.8 or "{" in doc.text[start:end]
         found.append(((start, end), ok))
     return found
 
@@ -242,10 +267,11 @@ def lint_spec(spec: PromptSpec, source: str | None = None) -> LintReport:
     return report
 
 
-def _add(doc: _Doc, report: LintReport, check: str, span: Span, field_: str | None = None, **fill) -> None:
+def _add(doc: _Doc, report: LintReport, check: str, span: Span, field_: str | None = None,
+         severity: str | None = None, **fill) -> None:
     why, hint = MESSAGES[check][doc.lang]
     fill.setdefault("span", span.text.strip()[:80])
-    report.findings.append(Finding(check, CHECKS[check][0], SEVERITY.get(check, "warning"), span,
+    report.findings.append(Finding(check, CHECKS[check][0], severity or SEVERITY.get(check, "advice"), span,
                                    why.format(**fill), hint.format(**fill), field_))
 
 
@@ -258,8 +284,12 @@ def _add_var(doc, report, name, en_why, en_fix, zh_why, zh_fix, where) -> None:
 
 def _check_vague(doc: _Doc, report: LintReport) -> None:
     words = doc.instructions.split() if doc.lang == "en" else re.findall(r"[\u4e00-\u9fff]", doc.instructions)
-    if len(words) < (6 if doc.lang == "en" else 10):
-        _add(doc, report, "vague", doc.task_span())
+    short = 6 if doc.lang == "en" else 10
+    if len(words) < short:
+        # No task at all ("Explain inflation."): an error, unless the whole text is long (then the
+        # instructions may sit where the linter cannot tell them from data: advice).
+        everything = doc.text.split() if doc.lang == "en" else re.findall(r"[\u4e00-\u9fff]", doc.text)
+        _add(doc, report, "vague", doc.task_span(), severity="error" if len(everything) < 3 * short else "advice")
         return
     for m in [m for m in doc.find("VAGUE") if not (_after_a_list(doc, m) or _conditional(doc, m))][:3]:
         _add(doc, report, "vague", doc.span(*m.span()))
@@ -280,7 +310,9 @@ def _after_a_list(doc: _Doc, m: re.Match) -> bool:
 
 
 def _check_role(doc: _Doc, report: LintReport) -> None:
-    if doc.find("ROLE", False):
+    # Present is generous: any role wording anywhere in the text counts ("As our support bot, ...",
+    # "以资深编辑的口吻"); only a prompt with none at all gets the (strict) finding.
+    if doc.find("ROLE", False) or P["ROLE_ANY"][doc.lang].search(doc.text):
         return
     lowered = doc.instructions.lower()
     table = cues.ROLE_FOR_VERB[doc.lang]
@@ -290,19 +322,32 @@ def _check_role(doc: _Doc, report: LintReport) -> None:
 
 
 def _check_delimiters(doc: _Doc, report: LintReport) -> None:
+    # An error for text that is surely inserted: a placeholder named like a text ({article}, {user_text})
+    # inside a sentence (not on a labelled line of its own, "Review: {review}"), or a passage of 30
+    # characters or more after "the following ...:".
+    # Any other placeholder outside delimiters ({product_note}) may be a short parameter: advice.
     found = False
     for m in re.finditer(r"(?<![{$])\{([A-Za-z_]\w*)\}(?!\})", doc.text):
         if m.group(1).lower() in cues.PARAMETERS:
             continue  # a short parameter ("{language}"), not inserted text
         if not doc.inside(*m.span(), doc.delimited) and not doc.inside(*m.span(), doc.examples):
-            _add(doc, report, "delimiters", doc.span(*m.span()))
+            line = doc.text[:m.start()].split("\n")[-1]
+            labelled = re.fullmatch(r"\s*[-*#>]*\s*(\w+[ '-]?){1,3}\s*[:：]\s*|\s*[-*#>]*\s*[\u4e00-\u9fff]{1,8}\s*[:：]\s*", line)
+            sure = _text_name(m.group(1)) and not labelled  # "Review: {review}" is a field of its own
+            _add(doc, report, "delimiters", doc.span(*m.span()), severity="error" if sure else "advice")
             found = True
     for (start, end), delimited in doc.inserted:
         found = True
         if not delimited:
-            _add(doc, report, "delimiters", doc.span(start, end))
+            visible = sum(1 for c in doc.text[start:end] if not c.isspace())
+            _add(doc, report, "delimiters", doc.span(start, end), severity="error" if visible >= 30 else "advice")
     if not (found or doc.delimited):
         _not_applicable(doc, report, "delimiters", "no-input")
+
+
+def _text_name(name: str) -> bool:
+    """{article}, {user_text}, {review_body}: the name says a passage of text goes there."""
+    return any(part in cues.TEXT_NAMES for part in re.split(r"_+", name.lower()))
 
 
 def _check_steps(doc: _Doc, report: LintReport) -> None:
@@ -385,11 +430,17 @@ def _check_output_spec(doc: _Doc, report: LintReport) -> None:
 
 
 def _check_contradictions(doc: _Doc, report: LintReport) -> None:
-    breadth = [m for m in P["BREADTH"][doc.lang].finditer(doc.instructions) if not doc.negated(m.start())]
+    # An error only when the two demands are surely about the same answer: in one sentence, or joined
+    # in one phrase ("brief and detailed", "简短而详细"); otherwise ("be concise but thorough", a detailed
+    # report, then a one-line verdict) a judgment call: advice.
+    role_sentences = [s for s in _sentences(doc.instructions) if P["ROLE"][doc.lang].search(doc.instructions[s[0]:s[1]])]
+    breadth = [m for m in P["BREADTH"][doc.lang].finditer(doc.instructions)
+               if not doc.negated(m.start()) and not any(s <= m.start() < e for s, e in role_sentences)]
     tight = tight_length(doc.instructions, doc.lang)
     if breadth and tight:
-        first, second = sorted([breadth[0], tight], key=lambda m: m.start())
-        _add(doc, report, "contradiction", doc.span(*second.span()),
+        near = [m for m in breadth if _same_sentence(doc, m, tight)]
+        first, second = sorted([(near or breadth)[0], tight], key=lambda m: m.start())
+        _add(doc, report, "contradiction", doc.span(*second.span()), severity="error" if near else "advice",
              name="breadth vs a tight length" if doc.lang == "en" else "要求全面详细 vs 长度极短",
              a=first.group(0), b=second.group(0))
     for name, cue_a, cue_b in cues.CONTRADICTIONS[doc.lang]:
@@ -397,18 +448,43 @@ def _check_contradictions(doc: _Doc, report: LintReport) -> None:
         b = breadth if cue_b is None else [m for m in re.finditer(cue_b, doc.instructions, re.I)
                                            if not doc.negated(m.start())]
         if a and b:
-            first, second = sorted([a[0], b[0]], key=lambda m: m.start())
+            joined = [(x, y) for x in a for y in b if _joined(doc, x, y)]
+            first, second = sorted(joined[0] if joined else (a[0], b[0]), key=lambda m: m.start())
             _add(doc, report, "contradiction", doc.span(*second.span()), name=name,
-                 a=first.group(0), b=second.group(0))
+                 severity="error" if joined else "advice", a=first.group(0), b=second.group(0))
     limits_max = [(parse_number(m.group(2)), m.group(3).rstrip("s"), m) for m in doc.find("LIMIT_MAX", False)]
     limits_min = [(parse_number(m.group(2)), m.group(3).rstrip("s"), m) for m in doc.find("LIMIT_MIN", False)]
     for high, unit, m_high in limits_max:
         for low, unit_low, m_low in limits_min:
             if unit == unit_low and low > high:
                 second = max(m_high, m_low, key=lambda m: m.start())
-                _add(doc, report, "contradiction", doc.span(*second.span()),
+                sure = _same_sentence(doc, m_high, m_low) and not (_per_item(doc, m_high) or _per_item(doc, m_low))
+                _add(doc, report, "contradiction", doc.span(*second.span()), severity="error" if sure else "advice",
                      name="length" if doc.lang == "en" else "长度",
                      a=m_high.group(0), b=m_low.group(0))
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    bounds = [0, *(m.end() for m in re.finditer(r"[。！？\n]|[.!?](?=\s)", text)), len(text)]
+    return list(zip(bounds, bounds[1:]))
+
+
+def _same_sentence(doc: _Doc, a: re.Match, b: re.Match) -> bool:
+    """In one sentence, and not two parts of the answer ("one sentence, then a detailed paragraph")."""
+    lo, hi = sorted([a.start(), b.start()])
+    between = doc.instructions[lo:hi]
+    return not (re.search(r"[。！？\n]|[.!?](?=\s)", between) or re.search(cues.NEXT_PART[doc.lang], between, re.I))
+
+
+def _joined(doc: _Doc, a: re.Match, b: re.Match) -> bool:
+    """Two demands in one phrase: 'brief and detailed', '简短而详细', 'short, detailed'."""
+    first, second = sorted([a, b], key=lambda m: m.start())
+    gap = doc.instructions[first.end():second.start()]
+    return bool(re.fullmatch(r"(?i)\s*(,|/|&|and|而|又|且|和|并且?|、|，)?\s*(very |highly |非常|很|又|也)?\s*(地)?\s*", gap))
+
+
+def _per_item(doc: _Doc, m: re.Match) -> bool:
+    return bool(re.search(r"(?i)\b(each|per|every)\b|每", doc.instructions[max(0, m.start() - 14):m.start()]))
 
 
 def _check_placeholders(doc: _Doc, report: LintReport, variables: list[str] | None) -> None:

@@ -125,10 +125,14 @@ def tight_length(instructions: str, lang: str) -> re.Match | None:
     from .formula import parse_number
 
     for m in re.finditer(cues.LIMIT_MAX[lang], instructions, re.I):
-        if re.search(r"(?i)\b(each|per|every)\b|每", instructions[max(0, m.start() - 14):m.start()]):
-            continue  # "每条不超过20字", "each under 25 words": a limit per item, not on the answer
+        if re.search(cues.PART_LIMIT[lang], instructions[max(0, m.start() - 16):m.start()], re.I):
+            continue  # "每条不超过20字", "a title under 10 words": a limit on one part, not on the answer
         unit = m.group(3).lower().rstrip("s").removeprefix("个")
         limit = cues.TIGHT_LIMIT[lang].get(unit)
         if limit is not None and parse_number(m.group(2)) <= limit:
             return m
-    return re.search(cues.TIGHT_PHRASE[lang], instructions, re.I)
+    for m in re.finditer(cues.TIGHT_PHRASE[lang], instructions, re.I):
+        start = max([0, *(b.end() for b in re.finditer(r"[。！？；;，,\n]|[.!?](?=\s)", instructions[:m.start()]))])
+        if not re.search(cues.PART_MARK[lang], instructions[start:m.start()], re.I):
+            return m  # not "finally, one sentence ...", "每条用一句话": one part of the answer
+    return None

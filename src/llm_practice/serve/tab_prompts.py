@@ -66,20 +66,21 @@ LABELS: dict[str, dict] = {
 # Words inside the lint list follow the prompt's language (the findings themselves do too).
 LINT_WORDS = {
     "en": {"ok": "No problems found: the prompt follows every tip that applies.",
-           "n": "{n} problem(s) found.", "why": "Why", "hint": "Fix", "field": "field", "line": "line",
-           "chars": "chars", "tip": "Tip", "error": "Cannot build the prompt"},
-    "zh": {"ok": "没有发现问题：提示词符合所有适用的技巧。", "n": "发现 {n} 个问题。", "why": "原因",
+           "n": "{e} error(s) (fail --strict), {a} advice.", "why": "Why", "hint": "Fix", "field": "field", "line": "line",
+           "chars": "chars", "tip": "Tip", "error": "Cannot build the prompt",
+           "severity": {"error": "error", "advice": "advice"}},
+    "zh": {"ok": "没有发现问题：提示词符合所有适用的技巧。", "n": "{e} 个错误（--strict 不通过），{a} 条建议。", "why": "原因",
            "hint": "建议", "field": "字段", "line": "行", "chars": "字符", "tip": "技巧",
-           "error": "无法生成提示词"},
+           "error": "无法生成提示词", "severity": {"error": "错误", "advice": "建议"}},
 }
 MISSING = {"en": "Fill in a value for: {names} (Input box or Variables box).",
            "zh": "请填写：{names}（输入框或变量框）。"}
-STATUS_MARK = {"pass": "✓", "fail": "✗", "n/a": "–"}
+STATUS_MARK = {"pass": "✓", "fail": "✗", "advice": "!", "n/a": "–"}
 # Inline styles: the list must read well without a stylesheet (Gradio HTML has none of ours).
 CHIP_STYLE = {"pass": "background:#e6f4ea;color:#1a7f37", "fail": "background:#fdecea;color:#c62828",
-              "n/a": "background:#f1f1f1;color:#777"}
+              "advice": "background:#fff4e0;color:#a05a00", "n/a": "background:#f1f1f1;color:#777"}
 CHIP = "display:inline-block;margin:0 .3rem .3rem 0;padding:.05rem .5rem;border-radius:.8rem;font-size:.85em;"
-ITEM_STYLE = {"error": "border-left:4px solid #c62828", "warning": "border-left:4px solid #e69500"}
+ITEM_STYLE = {"error": "border-left:4px solid #c62828", "advice": "border-left:4px solid #e69500"}
 EMPTY_EXTRAS = {"name": "prompt-lab", "input_label": "text", "template_input": False,
                 "other_inputs": {}, "output": {}}
 
@@ -190,12 +191,13 @@ def lint_html(report: dict) -> str:
         items.append(
             f"<li class='pl-finding' style='{ITEM_STYLE.get(f['severity'], '')};padding:.2rem .6rem;"
             f"margin:.5rem 0' data-check='{e(f['check'])}'>"
-            f"<b>{e(tip)} · {e(name)}</b> <small>({e(f['severity'])}; {e(', '.join(where))})</small>"
+            f"<b>{e(tip)} · {e(name)}</b> <small>({e(w['severity'].get(f['severity'], f['severity']))}; {e(', '.join(where))})</small>"
             f"<div style='margin:.2rem 0;padding:.1rem .4rem;background:#fff8e1;font-family:monospace'>"
             f"{e(span)}</div>"
             f"<div><b>{w['why']}:</b> {e(f['why'])}</div>"
             f"<div><b>{w['hint']}:</b> {e(f['hint']).replace(chr(10), '<br>')}</div></li>")
-    verdict = w["ok"] if report["ok"] else w["n"].format(n=len(report["findings"]))
+    n_errors = sum(f["severity"] == "error" for f in report["findings"])
+    verdict = w["ok"] if report["ok"] else w["n"].format(e=n_errors, a=len(report["findings"]) - n_errors)
     return (f"<div id='pl-lint-report' data-ok='{str(report['ok']).lower()}' "
             f"data-findings='{' '.join(sorted({f['check'] for f in report['findings']}))}'>"
             f"<p><b>{e(verdict)}</b></p><p class='pl-tips'>{chips}</p>"
