@@ -20,7 +20,7 @@ ROLE = {
           r"assistant|scientist|doctor|lawyer|consultant|manager|recruiter|interviewer|tutor|reviewer|"
           r"copywriter|marketer|designer|coach|researcher))\b|^\W*role\s*:|\byour role is\b|"
           r"(^|[.!?]\s+)as an? [\w\s-]{1,40},|^#+\s*role\s*$",
-    "zh": r"你是|你现在是|扮演|充当|作为一[名位个]|假设你是|假如你是|担任|角色[:：]|你的角色|"
+    "zh": r"你是|您是|做(我|我们)的|你现在是|扮演|充当|作为一[名位个]|假设你是|假如你是|担任|角色[:：]|你的角色|"
           # a LangGPT heading, often in English in Chinese prompts: "# Role: 资深工程师"
           r"^\W*role\s*[:：]|^#+\s*(role|角色)\s*$",
 }
@@ -28,11 +28,11 @@ ROLE = {
 ROLE_ANY = {
     "en": r"\b(you are|you're|youre|you will be|you'll be|you act|you play|you work as|act(ing)? as|"
           r"role|persona|pretend|imagine you|behave (like|as)|play(ing)? (the part|the character)|serve as|"
-          r"take on the|assume the|in your (capacity|position|job) as|speaking as|"
+          r"take on the|assume (the|you)|perspective of|\bbe (my|our) |in your (capacity|position|job) as|speaking as|"
           r"(in the (voice|style|manner)|from the (perspective|point of view|viewpoint)) of|"
           r"(like|as would) an? (experienced|seasoned|professional|expert|senior|veteran|skilled)\b|as (a|an|the|our|my|your)\s+"
           r"[\w' -]{1,48}?(,|:|you\b|who\b|with\b))",
-    "zh": r"你是|你现在是|你将是|你将扮演|扮演|充当|作为|假设你是|假如你是|想象你是|担任|角色|身份|人设|你就是|"
+    "zh": r"你是|您是|做(我|我们)的|你现在是|你将是|你将扮演|扮演|充当|作为|假设你是|假如你是|想象你是|担任|角色|身份|人设|你就是|"
           r"以[^。\n]{1,16}的(身份|口吻|视角|角度|语气)|(站在|从)[^。\n]{1,16}的?(角度|立场|视角)|用[^。\n]{1,16}的(口吻|语气)|请你?当|你的(职责|工作|任务)是[^。\n]{0,4}(一[名位个])|"
           r"^\W*(role|persona)\s*[:：]",
 }
@@ -328,6 +328,12 @@ BREADTH = {
           r"(cover|covering) (every|all) (aspects?|angles?)|all aspects|every aspect|leave nothing out)\b",
     "zh": r"详细(?!地址)|详尽|全面(?!屏)|深入|面面俱到|展开论述|方方面面|各个方面|事无巨细|越长越好|不遗漏任何",
 }
+# The breadth demands that surely cannot fit a tight limit ("detailed" or "全面" alone may mean "precise").
+STRONG_BREADTH = {
+    "en": r"in (great|full|much|more) detail|in detail|exhaustive(ly)?|in depth|in-depth|elaborate(ly)?|"
+          r"(cover|covering) (every|all) (aspects?|angles?)|all aspects|every aspect|leave nothing out",
+    "zh": r"详尽|面面俱到|展开论述|(详细|全面|深入)(地|介绍|分析|讲解|阐述|论述|描述|说明|解释|评估|剖析|回答)|方方面面|各个方面|事无巨细|越长越好|不遗漏任何",
+}
 LIMIT_MAX = {
     "en": r"\b(at most|no more than|up to|under|fewer than|less than|within|maximum of|max\.?)\s+(\d+)\s+(\w+)",
     "zh": r"(不超过|最多|少于|不多于|控制在)\s*([\d零一二两三四五六七八九十百千]+)\s*(个字|字|句|段|条|个|行|词)",
@@ -374,7 +380,8 @@ def compile_all() -> dict[str, dict[str, re.Pattern]]:
               "OUTPUT_SPEC": OUTPUT_SPEC, "INSERT_LEAD": INSERT_LEAD, "BREADTH": BREADTH,
               "CONSTRAINT": CONSTRAINT_CLAUSE, "LIMIT_MAX": LIMIT_MAX,
               "LIMIT_MIN": LIMIT_MIN, "LITERAL_LAYOUT": LITERAL_LAYOUT, "ALL_ITEMS": ALL_ITEMS,
-              "CONDITIONAL": CONDITIONAL, "ROLE_ANY": ROLE_ANY}
+              "CONDITIONAL": CONDITIONAL, "ROLE_ANY": ROLE_ANY,
+              "STRONG_BREADTH": STRONG_BREADTH}
     flags = re.IGNORECASE | re.MULTILINE
     return {name: {lang: re.compile(p, flags) for lang, p in table.items()} for name, table in tables.items()}
 

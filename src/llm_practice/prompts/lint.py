@@ -323,8 +323,8 @@ def _check_role(doc: _Doc, report: LintReport) -> None:
 
 def _check_delimiters(doc: _Doc, report: LintReport) -> None:
     # An error for text that is surely inserted: a placeholder named like a text ({article}, {user_text})
-    # inside a sentence (not on a labelled line of its own, "Review: {review}"), or a passage of 30
-    # characters or more after "the following ...:".
+    # inside a sentence (not on a line of its own or after a label, "Review: {review}"), or a passage of
+    # 30 characters (15 in Chinese) or more after "the following ...:" in a prompt with no delimiters at all.
     # Any other placeholder outside delimiters ({product_note}) may be a short parameter: advice.
     found = False
     for m in re.finditer(r"(?<![{$])\{([A-Za-z_]\w*)\}(?!\})", doc.text):
@@ -332,7 +332,9 @@ def _check_delimiters(doc: _Doc, report: LintReport) -> None:
             continue  # a short parameter ("{language}"), not inserted text
         if not doc.inside(*m.span(), doc.delimited) and not doc.inside(*m.span(), doc.examples):
             line = doc.text[:m.start()].split("\n")[-1]
-            labelled = re.fullmatch(r"\s*[-*#>]*\s*(\w+[ '-]?){1,3}\s*[:：]\s*|\s*[-*#>]*\s*[\u4e00-\u9fff]{1,8}\s*[:：]\s*", line)
+            after = doc.text[m.end():].split("\n")[0]
+            own_line = not line.strip() and not after.strip()  # "Text:\n{text}": set off by its own line
+            labelled = own_line or re.fullmatch(r"\s*[-*#>]*\s*(\w+[ '-]?){1,3}\s*[:：]\s*|\s*[-*#>]*\s*[\u4e00-\u9fff]{1,8}\s*[:：]\s*", line)
             sure = _text_name(m.group(1)) and not labelled  # "Review: {review}" is a field of its own
             _add(doc, report, "delimiters", doc.span(*m.span()), severity="error" if sure else "advice")
             found = True
@@ -340,7 +342,10 @@ def _check_delimiters(doc: _Doc, report: LintReport) -> None:
         found = True
         if not delimited:
             visible = sum(1 for c in doc.text[start:end] if not c.isspace())
-            _add(doc, report, "delimiters", doc.span(start, end), severity="error" if visible >= 30 else "advice")
+            # no delimiter anywhere in the prompt: surely undelimited; otherwise what follows the colon may be
+            # more instructions before the delimited text ("... these issues: races, leaks. ```go ...```")
+            sure = visible >= (30 if doc.lang == "en" else 15) and not doc.delimited
+            _add(doc, report, "delimiters", doc.span(start, end), severity="error" if sure else "advice")
     if not (found or doc.delimited):
         _not_applicable(doc, report, "delimiters", "no-input")
 
@@ -438,7 +443,9 @@ def _check_contradictions(doc: _Doc, report: LintReport) -> None:
                if not doc.negated(m.start()) and not any(s <= m.start() < e for s, e in role_sentences)]
     tight = tight_length(doc.instructions, doc.lang)
     if breadth and tight:
-        near = [m for m in breadth if _same_sentence(doc, m, tight)]
+        # sure: a strong demand ("面面俱到", "in great detail") and the limit in one sentence
+        near = [m for m in breadth if _same_sentence(doc, m, tight)
+                and P["STRONG_BREADTH"][doc.lang].match(doc.instructions, m.start())]
         first, second = sorted([(near or breadth)[0], tight], key=lambda m: m.start())
         _add(doc, report, "contradiction", doc.span(*second.span()), severity="error" if near else "advice",
              name="breadth vs a tight length" if doc.lang == "en" else "要求全面详细 vs 长度极短",
@@ -484,7 +491,8 @@ def _joined(doc: _Doc, a: re.Match, b: re.Match) -> bool:
 
 
 def _per_item(doc: _Doc, m: re.Match) -> bool:
-    return bool(re.search(r"(?i)\b(each|per|every)\b|每", doc.instructions[max(0, m.start() - 14):m.start()]))
+    return bool(re.search(r"(?i)\b(each|per|every)\b|每", doc.instructions[max(0, m.start() - 14):m.start()])
+                or re.match(r"(?i)\s*(each|apiece|per\b)", doc.instructions[m.end():]))  # "at most 30 words each"
 
 
 def _check_placeholders(doc: _Doc, report: LintReport, variables: list[str] | None) -> None:

@@ -125,7 +125,8 @@ def tight_length(instructions: str, lang: str) -> re.Match | None:
     from .formula import parse_number
 
     for m in re.finditer(cues.LIMIT_MAX[lang], instructions, re.I):
-        if re.search(cues.PART_LIMIT[lang], instructions[max(0, m.start() - 16):m.start()], re.I):
+        if (re.search(cues.PART_LIMIT[lang], instructions[max(0, m.start() - 16):m.start()], re.I)
+                or re.match(r"(?i)\s*(each|apiece|per\b)", instructions[m.end():])):
             continue  # "每条不超过20字", "a title under 10 words": a limit on one part, not on the answer
         unit = m.group(3).lower().rstrip("s").removeprefix("个")
         limit = cues.TIGHT_LIMIT[lang].get(unit)
