@@ -176,3 +176,32 @@ def test_a_missing_tip_that_depends_on_judgment_is_advice(text, check):
     finding = report.findings[0]
     assert finding.span.text and finding.why and finding.hint
     assert next(r["status"] for r in report.tips if r["check"] == check) == "advice"
+
+
+# --- variables ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "You are a support writer. Answer the question in <q> tags for {{product}} users in at most 3 sentences, "
+    "as plain text.\n<q>\n{question}\n</q>",
+    "你是一名客服文案。用不超过3句话为 ${product} 的用户回答 <q> 标签中的问题，以纯文本输出。\n<q>\n{question}\n</q>",
+])
+def test_a_placeholder_that_will_not_be_filled_is_an_error(text):
+    assert levels(text) == {"variables": "error"}
+
+
+@pytest.mark.parametrize("text", [
+    "You are a senior front-end engineer. Review the Vue template in the fenced block for bugs, as a numbered "
+    "list of at most 5 items.\n```html\n<p>{{ user.name }} owes {{ total }}</p>\n<a href=\"${url}\">pay</a>\n```",
+    "你是一名资深前端工程师。审查代码块中的 Vue 模板有没有错误，用编号列表输出，不超过5条。\n```html\n<p>{{ total }}</p>\n<a href=\"${url}\">付款</a>\n```",
+])
+def test_template_syntax_inside_a_code_block_is_the_code_not_a_variable(text):
+    assert "variables" not in levels(text) and lint_text(text).strict_ok
+
+
+@pytest.mark.parametrize("text", [
+    "You are a librarian. Identify the book described in <b> tags. Reply in exactly this format:\n"
+    "{title} ({year}): {summary}\n<b>\n{description}\n</b>",
+    "你是一名图书管理员。判断 <b> 标签中描述的是哪本书，严格按以下格式输出：\n《{title}》（{year}）：{summary}\n<b>\n{description}\n</b>",
+])
+def test_slots_in_an_output_template_are_never_an_error(text):
+    assert lint_text(text).strict_ok, [(f.check, f.severity, f.span.text) for f in lint_text(text).findings]

@@ -400,6 +400,6 @@ TEXT_NAMES = {
     "story", "paragraph", "post", "comment", "comments", "feedback", "log", "logs", "snippet", "abstract",
     "paper", "letter", "chat", "conversation", "dialogue", "draft", "body", "excerpt", "excerpts", "minutes",
     "ticket", "tickets", "record", "records", "news", "contract", "clause", "resume", "cv", "page", "source_text",
-    "html", "markdown", "json", "csv", "table", "rows", "diff", "patch", "query", "question", "answer", "poem",
-    "script", "manuscript", "sentence", "summary", "description", "bio", "biography", "recipe", "lyrics", "chapter", "speech", "thread", "reply",
+    "diff", "patch", "query", "question", "poem", "script", "manuscript", "sentence", "bio", "biography",
+    "recipe", "lyrics", "chapter", "speech", "thread", "reply",
 }

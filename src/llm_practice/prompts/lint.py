@@ -324,7 +324,8 @@ def _check_role(doc: _Doc, report: LintReport) -> None:
 def _check_delimiters(doc: _Doc, report: LintReport) -> None:
     # An error for text that is surely inserted: a placeholder named like a text ({article}, {user_text})
     # inside a sentence (not on a line of its own or after a label, "Review: {review}"), or a passage of
-    # 30 characters (15 in Chinese) or more after "the following ...:" in a prompt with no delimiters at all.
+    # 50 characters (25 in Chinese) or more after "the following ...:" in a prompt with no delimiters at all.
+    # A placeholder in an output template ("reply in this format: {title} - {year}") is a slot: advice.
     # Any other placeholder outside delimiters ({product_note}) may be a short parameter: advice.
     found = False
     for m in re.finditer(r"(?<![{$])\{([A-Za-z_]\w*)\}(?!\})", doc.text):
@@ -335,7 +336,8 @@ def _check_delimiters(doc: _Doc, report: LintReport) -> None:
             after = doc.text[m.end():].split("\n")[0]
             own_line = not line.strip() and not after.strip()  # "Text:\n{text}": set off by its own line
             labelled = own_line or re.fullmatch(r"\s*[-*#>]*\s*(\w+[ '-]?){1,3}\s*[:：]\s*|\s*[-*#>]*\s*[\u4e00-\u9fff]{1,8}\s*[:：]\s*", line)
-            sure = _text_name(m.group(1)) and not labelled  # "Review: {review}" is a field of its own
+            slot = any(b.start() < m.start() for b in re.finditer(cues.FORMAT_BLOCK[doc.lang], doc.text, re.I | re.M))
+            sure = _text_name(m.group(1)) and not (labelled or slot)  # "Review: {review}" is a field of its own
             _add(doc, report, "delimiters", doc.span(*m.span()), severity="error" if sure else "advice")
             found = True
     for (start, end), delimited in doc.inserted:
@@ -344,7 +346,7 @@ def _check_delimiters(doc: _Doc, report: LintReport) -> None:
             visible = sum(1 for c in doc.text[start:end] if not c.isspace())
             # no delimiter anywhere in the prompt: surely undelimited; otherwise what follows the colon may be
             # more instructions before the delimited text ("... these issues: races, leaks. ```go ...```")
-            sure = visible >= (30 if doc.lang == "en" else 15) and not doc.delimited
+            sure = visible >= (50 if doc.lang == "en" else 25) and not doc.delimited
             _add(doc, report, "delimiters", doc.span(start, end), severity="error" if sure else "advice")
     if not (found or doc.delimited):
         _not_applicable(doc, report, "delimiters", "no-input")
@@ -499,6 +501,8 @@ def _check_placeholders(doc: _Doc, report: LintReport, variables: list[str] | No
     bad = [(m, "jinja") for m in re.finditer(r"\{\{\s*\w+\s*\}\}", doc.text)]
     bad += [(m, "shell") for m in re.finditer(r"\$\{\w+\}", doc.text)]
     bad += [(m, "spaces") for m in re.finditer(r"(?<!\{)\{\s+\w+\s*\}|(?<!\{)\{\w+\s+\}", doc.text)]
+    # inside a code fence or tags they are the inserted text's own syntax (a Jinja or shell snippet)
+    bad = [(m, kind) for m, kind in bad if not _in_code(doc, m)]
     fixes = {
         "jinja": ("'{span}' is written with double braces, which render as literal braces here.",
                   "Write it with single braces: {name}.", "“{span}”用了双花括号，渲染时会原样输出。",
@@ -530,6 +534,10 @@ def _check_placeholders(doc: _Doc, report: LintReport, variables: list[str] | No
                           else f"给了 {name} 的值，但提示词里没有 {{{name}}}。"),
                  fix=(f"Add {{{name}}} where the value belongs, or drop --var {name}." if doc.lang == "en"
                       else f"在合适的位置加上 {{{name}}}，或去掉 --var {name}。"))
+
+
+def _in_code(doc: _Doc, m: re.Match) -> bool:
+    return any(s < m.start() and m.end() <= e and doc.text[s] in "`<'\"#" for s, e in doc.delimited)
 
 
 RULES = {
