@@ -4,10 +4,15 @@ The sets, and what "held out" means for each (docs/benchmarks.md reports them wi
 - tests/fixtures/prompts/bad: each breaks one rule; recall = caught with the right tip named first;
 - tests/fixtures/prompts/good + the 46 library templates: follow every tip (tuned on);
 - HELD_OUT and HELD_OUT_2 below: written for the rules before issue #18 (seen since);
-- tests/fixtures/prompts/heldout_N (N = 1, 2): written after rules 2026-11-30.N froze, measured once
-  on them, then the rules were fixed by kind into the next version (so now frozen regression sets);
+- tests/fixtures/prompts/heldout_N (N = 1..5): written after rules 2026-11-30.N froze, measured once
+  on them, then tuned on by the next version (so now frozen regression sets);
 - benchmarks/prompt_lint_heldout: written after the current rules froze, never tuned on: the
   honest false-positive rate. A rule change needs a new fresh set here.
+
+Since rules 2026-11-30.6 a finding is an error (fails `--strict`: what a good prompt never has) or
+advice (a judgment call). A false positive is a good prompt that fails `--strict`; on the earlier
+versions every finding failed `--strict`, so the trend table counts the same thing on each version.
+Advice on good prompts is reported beside it.
 
 No peer tool lints prompts against the tutorial's tips, so there is no peer column; the compare
 section measures a cold run against a cached rerun of the same table with the bundled model.
@@ -40,16 +45,19 @@ HELD_OUT_SETS = [
     ("set 2", FIXTURES / "heldout_2", "2026-11-30.2", {"en": "5/20", "zh": "6/20"}),
     ("set 3", FIXTURES / "heldout_3", "2026-11-30.3", {"en": "4/21", "zh": "5/21"}),
     ("set 4", FIXTURES / "heldout_4", "2026-11-30.4", {"en": "1/21", "zh": "4/21"}),
-    ("set 5", FRESH, "2026-11-30.5", None),
+    ("set 5", FIXTURES / "heldout_5", "2026-11-30.5", {"en": "5/21", "zh": "5/21"}),
+    ("set 6", FRESH, "2026-11-30.6", None),
 ]
 # The held-out sets on the earlier rules, for the trend: each commit's src/ unpacked with
 # `git archive COMMIT src` and run on the sets (prompts with any finding / prompts, all prompts).
+# Set 6 was written after these versions: run on it when the lead copies it in (see its README).
 EARLIER_RULES = [
-    ["before #18 (9667548)", "10/20", "15/20", "11/20", "15/20", "12/21", "14/21", "9/21", "15/21", "10/21", "18/21"],
-    ["2026-11-30.1 (7a3f9cb)", "2/20", "5/20", "6/20", "9/20", "7/21", "6/21", "7/21", "7/21", "6/21", "9/21"],
-    ["2026-11-30.2 (291fd54)", "0/20", "0/20", "5/20", "6/20", "6/21", "5/21", "7/21", "6/21", "6/21", "6/21"],
-    ["2026-11-30.3 (eb3ddc7)", "0/20", "0/20", "2/20", "3/20", "4/21", "5/21", "1/21", "4/21", "5/21", "5/21"],
-    ["2026-11-30.4 (dd3e7e1)", "0/20", "0/20", "2/20", "3/20", "2/21", "2/21", "1/21", "4/21", "5/21", "5/21"],
+    ["before #18 (9667548)", "10/20", "15/20", "11/20", "15/20", "12/21", "14/21", "9/21", "15/21", "10/21", "18/21", "-", "-"],
+    ["2026-11-30.1 (7a3f9cb)", "2/20", "5/20", "6/20", "9/20", "7/21", "6/21", "7/21", "7/21", "6/21", "9/21", "-", "-"],
+    ["2026-11-30.2 (291fd54)", "0/20", "0/20", "5/20", "6/20", "6/21", "5/21", "7/21", "6/21", "6/21", "6/21", "-", "-"],
+    ["2026-11-30.3 (eb3ddc7)", "0/20", "0/20", "2/20", "3/20", "4/21", "5/21", "1/21", "4/21", "5/21", "5/21", "-", "-"],
+    ["2026-11-30.4 (dd3e7e1)", "0/20", "0/20", "2/20", "3/20", "2/21", "2/21", "1/21", "4/21", "5/21", "5/21", "-", "-"],
+    ["2026-11-30.5 (070ea5e)", "0/20", "0/20", "2/20", "3/20", "2/21", "2/21", "0/21", "1/21", "5/21", "5/21", "-", "-"],
 ]
 # A reading by hand of what the rules of that version flagged on the fresh set (shown with them).
 REVIEW = {"2026-11-30.5": """
@@ -91,6 +99,29 @@ kind hold on the sets they came from (every frozen set is at most 1 in 20 on .5)
 shown about four or five new kinds, and set 5 scores 5/21 and 5/21 on .3, .4 and .5 alike. The absence
 checks (format, length, examples, steps) decided by word lists have a long tail in both languages; more
 rounds of the same method are unlikely to reach 1 in 20 on the next fresh set.
+""", "2026-11-30.6": """
+Rules 2026-11-30.6 change the approach instead of the word lists. Five rounds of fixes by kind held on the
+sets they came from and scored 2/20 to 5/21 on each next fresh set (the table above), so a finding now has
+a level, and `--strict` fails only on errors:
+
+- errors, what a well-written prompt can never contain: no task at all (a bare request); no role anywhere
+  (looked for generously in the whole text: "as our support bot,", "Persona:", "### Role", 以……的口吻,
+  请做我的……); a placeholder named for a passage of text ({article}, {user_text}) inside a sentence, or a
+  passage of 50+ characters (25 in Chinese) after "the following ...:" in a prompt with no delimiter at
+  all; placeholders that will not be filled; a contradiction surely about the same answer (a strong
+  breadth demand such as 面面俱到 / "in great detail" and a tight limit in one sentence, "brief and
+  detailed" joined in one phrase, a minimum above a maximum in one sentence, not per item);
+- advice, the judgment calls: a missing length, format, example or steps; vague words in a real task;
+  the same findings where the rule cannot be sure (a placeholder on a line of its own or after a label,
+  "Review: {review}"; a slot in an output template; "concise but detailed"; a tight limit on one part,
+  "a title under 10 words", "one sentence, then in detail"). Advice keeps its span, why and fix and its
+  `n/a` reasons, and is shown without `--strict`.
+
+Every bad fixture is still caught with the right tip first; those of an error kind fail `--strict`, those
+of a judgment kind are advice. Sets 1-5 were tuning data for this version (read, the rules checked on
+them and on about 60 good and bad prompts of my own in both languages, now unit tests); set 6 was written
+by another engineer after the freeze and is the only held-out measure of it. The advice column shows how
+often a good prompt still gets advice: those are the same word-list judgments as on .5, now not failures.
 """}
 
 # Written after the first held-out set was measured (1/20 false positive, `format` missed "as one
@@ -170,18 +201,17 @@ HELD_OUT = [
 
 
 def _by_lang(path: Path) -> dict[str, list[str]]:
-    return {lang: json.loads((path / f"{lang}.json").read_text(encoding="utf-8")) for lang in ("en", "zh")}
+    """The set's prompts per language; empty lists while a fresh set is not yet written."""
+    return {lang: json.loads((path / f"{lang}.json").read_text(encoding="utf-8")) if (path / f"{lang}.json").exists()
+            else [] for lang in ("en", "zh")}
 
 
-# Prompts of a frozen set that were written as good but, read by hand, miss what a tip rightly asks for.
-NOT_GOOD = {"no_format.json": "that state no format", "no_example.json": "JSON prompts without an example"}
+# The bad fixtures whose finding is an error (fails --strict); the rest are judgment calls (advice).
+STRICT_FIXTURES = {"contradiction", "delimiters", "variables", "role"}
 
-
-def _not_good(path: Path) -> tuple[dict[str, list[int]], str]:
-    for filename, what in NOT_GOOD.items():
-        if (path / filename).exists():
-            return json.loads((path / filename).read_text(encoding="utf-8")), what
-    return {"en": [], "zh": []}, ""
+def _count(reports, strict: bool) -> str:
+    flagged = [r for r in reports if (not r.strict_ok if strict else not r.ok)]
+    return f"{len(flagged)}/{len(reports)}" if reports else "not yet written"
 
 
 def lint_quality() -> str:
@@ -191,14 +221,19 @@ def lint_quality() -> str:
 
     bad = sorted((FIXTURES / "bad").glob("*.txt"))
     caught = first = exact = 0
+    levels = {"error": [0, 0], "advice": [0, 0]}  # level -> [fixtures of that level, at the right level]
     started = time.perf_counter()
     for path in bad:
         expected = path.stem.split("_")[0]
-        findings = lint_prompt(find_prompt(str(path))).findings
+        report = lint_prompt(find_prompt(str(path)))
+        findings = report.findings
         found = {f.check for f in findings}
         caught += expected in found
         first += bool(findings) and findings[0].check == expected
         exact += found == {expected}
+        level = "error" if expected in STRICT_FIXTURES or path.stem.endswith("_bare") else "advice"
+        levels[level][0] += 1
+        levels[level][1] += bool(findings) and findings[0].severity == level and report.strict_ok == (level == "advice")
     good_sets = {
         "good fixtures (tuned on)": [lint_prompt(find_prompt(str(p))) for p in sorted((FIXTURES / "good").glob("*.txt"))],
         "library templates (tuned on)": [lint_spec(load_prompt(p)) for p in sorted(LIBRARY.glob("*/*.yaml"))],
@@ -207,39 +242,42 @@ def lint_quality() -> str:
     }
     trend = []
     for name, path, after, when_fresh in HELD_OUT_SETS:
-        texts, (not_good, what) = _by_lang(path), _not_good(path)
+        texts = _by_lang(path)
         for lang in ("en", "zh"):
             where = path.relative_to(ROOT).parts[0]
-            keep = [t for i, t in enumerate(texts[lang]) if i not in not_good[lang]]
-            less = f"; less {len(not_good[lang])} {what}" if not_good[lang] else ""
             if when_fresh:
-                label = f"held-out {name}, {lang} ({where}/; on {after}: {when_fresh[lang]}; tuned on since{less})"
+                label = f"held-out {name}, {lang} ({where}/; on {after}: {when_fresh[lang]}; tuned on since)"
             else:
-                label = f"**held-out {name}, {lang} ({where}/; written after {after} froze; never tuned on{less})**"
-            good_sets[label] = [lint_text(t) for t in keep]
-        trend.append([f"{sum(not lint_text(t).ok for t in texts[lang])}/{len(texts[lang])}" for lang in ("en", "zh")])
+                label = f"**held-out {name}, {lang} ({where}/; written after {after} froze; never tuned on)**"
+            good_sets[label] = [lint_text(t) for t in texts[lang]]
+        trend.append([_count([lint_text(t) for t in texts[lang]], strict=True) for lang in ("en", "zh")])
     elapsed = time.perf_counter() - started
     n_linted = len(bad) + sum(len(v) for v in good_sets.values())
     non_bare = sum(1 for p in bad if not p.stem.endswith("_bare"))
-    rows = [["rules version", RULES_VERSION, ""],
-            ["bad fixtures: rule caught", f"{caught}/{len(bad)}", ""],
-            ["bad fixtures: the right tip named first", f"{first}/{len(bad)}", ""],
-            ["bad fixtures: only that rule fired (non-bare)", f"{exact}/{non_bare}", ""]]
-    notes = []
+    rows = [["rules version", RULES_VERSION, "", ""],
+            ["bad fixtures: rule caught", f"{caught}/{len(bad)}", "", ""],
+            ["bad fixtures: the right tip named first", f"{first}/{len(bad)}", "", ""],
+            ["bad fixtures: only that rule fired (non-bare)", f"{exact}/{non_bare}", "", ""],
+            ["bad fixtures of an error kind (contradiction, delimiters, role, variables, bare): fail --strict",
+             f"{levels['error'][1]}/{levels['error'][0]}", "", ""],
+            ["bad fixtures of a judgment kind (examples, format, length, output-spec, steps, vague): advice only",
+             f"{levels['advice'][1]}/{levels['advice'][0]}", "", ""]]
+    notes, advice_notes = [], []
     for name, reports in good_sets.items():
-        flagged = [r for r in reports if not r.ok]
-        findings = [f for r in reports for f in r.findings]
-        rows.append([f"{name}: prompts with a false positive", f"{len(flagged)}/{len(reports)}",
-                     ", ".join(sorted({f.check for f in findings})) or "-"])
-        notes += [f"- {name.strip('*')}: `{f.check}` on \"{f.span.text.strip()[:70]}\"" for f in findings]
-    rows.append(["lint speed", f"{1000 * elapsed / n_linted:.2f} ms/prompt", f"{n_linted} prompts"])
-    body = table(["measure", "result", "checks that fired"], rows)
-    if notes:
-        body += "\nFindings on prompts written as good:\n\n" + "\n".join(notes) + "\n"
+        errors = [f for r in reports for f in r.errors]
+        advice = [f for r in reports for f in r.findings if f.severity == "advice"]
+        rows.append([f"{name}: fail --strict / get advice", f"{_count(reports, True)} / "
+                     f"{_count(reports, False)}", ", ".join(sorted({f.check for f in errors})) or "-",
+                     ", ".join(sorted({f.check for f in advice})) or "-"])
+        notes += [f"- {name.strip('*')}: `{f.check}` on \"{f.span.text.strip()[:70]}\"" for f in errors]
+    rows.append(["lint speed", f"{1000 * elapsed / n_linted:.2f} ms/prompt", f"{n_linted} prompts", ""])
+    body = table(["measure", "result", "errors that fired", "advice that fired"], rows)
+    body += ("\nFalse positives (errors on prompts written as good):\n\n" + "\n".join(notes) + "\n" if notes
+             else "\nNo prompt written as good fails `--strict` on these rules.\n")
     names = [name for name, *_ in HELD_OUT_SETS]
-    body += ("\nEvery held-out set (all its prompts, those without a format included) on each rule version, "
-             "their code unpacked from the commits named; a set is held out only for the rules it was written "
-             f"after ({', '.join(f'{n}: {a}' for n, _, a, _ in HELD_OUT_SETS)}):\n\n")
+    body += ("\nEvery held-out set on each rule version: prompts that fail `--strict` (on versions up to .5 every "
+             "finding failed it), their code unpacked from the commits named; a set is held out only for the rules "
+             f"it was written after ({', '.join(f'{n}: {a}' for n, _, a, _ in HELD_OUT_SETS)}):\n\n")
     body += table(["rules", *(f"{n} {lang}" for n in names for lang in ("en", "zh"))],
                   EARLIER_RULES + [[f"{RULES_VERSION} (this run)", *(c for pair in trend for c in pair)]])
     body += REVIEW.get(RULES_VERSION, "")

@@ -78,7 +78,6 @@ def test_frozen_held_out_set_has_at_most_one_false_positive_in_twenty(lang):
     assert all(r.lang == lang for r in reports)
     flagged = [(r.text[:50], [(f.check, f.span.text[:40]) for f in r.findings]) for r in reports if not r.ok]
     assert len(flagged) * 20 <= len(prompts), flagged
-    assert all(r.strict_ok for r in reports), [(r.text[:50], r.errors) for r in reports if not r.strict_ok]
 
 
 # Frozen held-out sets 2 to 4 (see their README.md): sets 2 and 3 list, by index, the prompts that were
@@ -103,9 +102,18 @@ def test_frozen_held_out_sets_have_at_most_one_false_positive_in_twenty(name, la
     assert all(r.lang == lang for r in reports)
     flagged = [(r.text[:50], [(f.check, f.span.text[:40]) for f in r.findings]) for r in reports if not r.ok]
     assert len(flagged) * 20 <= len(good), flagged
-    # --strict fails on none of them, those listed included
-    every = [lint_text(text) for text in prompts]
-    assert all(r.strict_ok for r in every), [(r.text[:50], r.errors) for r in every if not r.strict_ok]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", ["heldout_1", *sorted(FROZEN), "heldout_5"])
+def test_no_prompt_of_a_frozen_held_out_set_fails_strict(name, lang):
+    """Every prompt written as good, those listed as missing a tip included: what they miss is advice.
+    Set 5 (fresh for rules 2026-11-30.5, tuning data for .6) gets advice on 5 of 21 per language."""
+    prompts = json.loads((FIXTURES / name / f"{lang}.json").read_text(encoding="utf-8"))
+    reports = [lint_text(text) for text in prompts]
+    assert len(reports) >= 20 and all(r.lang == lang for r in reports)
+    failed = [(r.text[:50], [(f.check, f.span.text[:40]) for f in r.errors]) for r in reports if not r.strict_ok]
+    assert not failed, failed
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -205,3 +205,23 @@ def test_template_syntax_inside_a_code_block_is_the_code_not_a_variable(text):
 ])
 def test_slots_in_an_output_template_are_never_an_error(text):
     assert lint_text(text).strict_ok, [(f.check, f.severity, f.span.text) for f in lint_text(text).findings]
+
+
+@pytest.mark.parametrize("text", [
+    "You are a novelist. Write a story of at least 300 words with a title under 8 words, as three paragraphs.",
+    "你是一名作家。写一篇不少于300字的故事，标题不超过20字，分三段输出。",
+])
+def test_a_minimum_on_the_answer_and_a_maximum_on_its_title_do_not_contradict(text):
+    assert "contradiction" not in levels(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I'd like you to be a patient maths tutor. Explain fractions to a 9-year-old in at most 4 sentences, as "
+    "plain prose.",
+    "Reply as a pirate would: greet the guest named in <n> tags in one line.\n<n>\n{name}\n</n>",
+    "You have 20 years of experience in tax law. Explain VAT to a shop owner in 3 bullet points.",
+    "身为一名执业律师，请用不超过3句话回答 <q> 标签中的问题，以纯文本输出。\n<q>\n{question}\n</q>",
+    "请以数据分析专家视角解读 <d> 标签中的数据，用3条要点输出。\n<d>\n{data}\n</d>",
+])
+def test_more_ways_of_giving_a_role(text):
+    assert "role" not in levels(text)

@@ -20,7 +20,7 @@ ROLE = {
           r"assistant|scientist|doctor|lawyer|consultant|manager|recruiter|interviewer|tutor|reviewer|"
           r"copywriter|marketer|designer|coach|researcher))\b|^\W*role\s*:|\byour role is\b|"
           r"(^|[.!?]\s+)as an? [\w\s-]{1,40},|^#+\s*role\s*$",
-    "zh": r"你是|您是|做(我|我们)的|你现在是|扮演|充当|作为一[名位个]|假设你是|假如你是|担任|角色[:：]|你的角色|"
+    "zh": r"你是|您是|身为|担当|化身|做(我|我们)的|像一[名位个][^。\n]{1,16}(那样|一样)|你现在是|扮演|充当|作为一[名位个]|假设你是|假如你是|担任|角色[:：]|你的角色|"
           # a LangGPT heading, often in English in Chinese prompts: "# Role: 资深工程师"
           r"^\W*role\s*[:：]|^#+\s*(role|角色)\s*$",
 }
@@ -28,12 +28,14 @@ ROLE = {
 ROLE_ANY = {
     "en": r"\b(you are|you're|youre|you will be|you'll be|you act|you play|you work as|act(ing)? as|"
           r"role|persona|pretend|imagine you|behave (like|as)|play(ing)? (the part|the character)|serve as|"
+          r"you to (be|act|play|serve|take)\b|act like|you have[^.\n]{0,40}\bexperience\b|you speciali[sz]e|"
+          r"\b(speak|respond|answer|reply|write|talk|explain|act|behave)s? (like|as) (a|an|the|our|my|your)\b|"
           r"take on the|assume (the|you)|perspective of|\bbe (my|our) |in your (capacity|position|job) as|speaking as|"
           r"(in the (voice|style|manner)|from the (perspective|point of view|viewpoint)) of|"
           r"(like|as would) an? (experienced|seasoned|professional|expert|senior|veteran|skilled)\b|as (a|an|the|our|my|your)\s+"
           r"[\w' -]{1,48}?(,|:|you\b|who\b|with\b))",
-    "zh": r"你是|您是|做(我|我们)的|你现在是|你将是|你将扮演|扮演|充当|作为|假设你是|假如你是|想象你是|担任|角色|身份|人设|你就是|"
-          r"以[^。\n]{1,16}的(身份|口吻|视角|角度|语气)|(站在|从)[^。\n]{1,16}的?(角度|立场|视角)|用[^。\n]{1,16}的(口吻|语气)|请你?当|你的(职责|工作|任务)是[^。\n]{0,4}(一[名位个])|"
+    "zh": r"你是|您是|身为|担当|化身|做(我|我们)的|像一[名位个][^。\n]{1,16}(那样|一样)|你现在是|你将是|你将扮演|扮演|充当|作为|假设你是|假如你是|想象你是|担任|角色|身份|人设|你就是|"
+          r"以[^。\n]{1,16}的?(身份|口吻|视角|角度|语气)|(站在|从)[^。\n]{1,16}的?(角度|立场|视角)|用[^。\n]{1,16}的(口吻|语气)|请你?当|你的(职责|工作|任务)是[^。\n]{0,4}(一[名位个])|"
           r"^\W*(role|persona)\s*[:：]",
 }
 

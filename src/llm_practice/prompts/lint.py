@@ -465,9 +465,9 @@ def _check_contradictions(doc: _Doc, report: LintReport) -> None:
     limits_min = [(parse_number(m.group(2)), m.group(3).rstrip("s"), m) for m in doc.find("LIMIT_MIN", False)]
     for high, unit, m_high in limits_max:
         for low, unit_low, m_low in limits_min:
-            if unit == unit_low and low > high:
+            if unit == unit_low and low > high and not (_per_item(doc, m_high) or _per_item(doc, m_low)):
                 second = max(m_high, m_low, key=lambda m: m.start())
-                sure = _same_sentence(doc, m_high, m_low) and not (_per_item(doc, m_high) or _per_item(doc, m_low))
+                sure = _same_sentence(doc, m_high, m_low)
                 _add(doc, report, "contradiction", doc.span(*second.span()), severity="error" if sure else "advice",
                      name="length" if doc.lang == "en" else "长度",
                      a=m_high.group(0), b=m_low.group(0))
@@ -493,7 +493,8 @@ def _joined(doc: _Doc, a: re.Match, b: re.Match) -> bool:
 
 
 def _per_item(doc: _Doc, m: re.Match) -> bool:
-    return bool(re.search(r"(?i)\b(each|per|every)\b|每", doc.instructions[max(0, m.start() - 14):m.start()])
+    """A limit on one part or item ("标题不超过20字", "at most 30 words each"), not on the whole answer."""
+    return bool(re.search(cues.PART_LIMIT[doc.lang], doc.instructions[max(0, m.start() - 16):m.start()], re.I)
                 or re.match(r"(?i)\s*(each|apiece|per\b)", doc.instructions[m.end():]))  # "at most 30 words each"
 
 
