@@ -225,3 +225,22 @@ def test_a_minimum_on_the_answer_and_a_maximum_on_its_title_do_not_contradict(te
 ])
 def test_more_ways_of_giving_a_role(text):
     assert "role" not in levels(text)
+
+
+@pytest.mark.parametrize("text", [
+    "You are an editor. Shorten '{article}' to at most 100 words, as one paragraph.",
+    "你是一名编辑。把『{article}』压缩到100字以内，以一段话输出。",
+])
+def test_a_placeholder_set_off_by_quotes_of_any_kind_is_advice_at_most(text):
+    assert levels(text).get("delimiters") == "advice" and lint_text(text).strict_ok
+
+
+@pytest.mark.parametrize("text", [
+    "You are a meticulous proofreader. Correct the spelling in the text between the === lines and return only "
+    "the corrected text.\n===\nTeh meeting is on Fridya, plese be on tiem and bring the reprot.\n===",
+    "你是一名资深编辑。请用不超过50字概括以下文本，以一段话输出：\n<<<\n市议会周二投票决定，在未来三年内将自行车道网络扩建40公里，理由是安全数据。\n>>>",
+    "你是一名资深翻译。把 ~~~ 之间的中文翻译成地道的英文，保留原有段落，只输出译文。\n~~~\n今天天气很好，我们去公园散步吧。\n~~~",
+])
+def test_other_common_delimiters_count(text):
+    report = lint_text(text)
+    assert "delimiters" not in levels(text) and report.strict_ok, [(f.check, f.span.text) for f in report.findings]

@@ -153,7 +153,8 @@ class _Doc:
 
 def _delimited_regions(text: str, quotes: bool = True) -> list[tuple[int, int]]:
     patterns = [r"```.*?```", r'""".*?"""', r"'''.*?'''", r"<([A-Za-z_][\w-]*)>(?:(?!<\1>).)*?</\1>",
-                r"(?m)^-{3,}\s*$.*?^-{3,}\s*$"]
+                r"(?m)^-{3,}\s*$.*?^-{3,}\s*$", r"(?m)^={3,}\s*$.*?^={3,}\s*$", r"(?m)^\*{3,}\s*$.*?^\*{3,}\s*$",
+                r"(?m)^~~~.*?^~~~", r"<<<.*?>>>", r"\[\[\[.*?\]\]\]"]
     if quotes:  # short quotes delimit a quoted phrase; they are not instructions
         patterns += [r"\"[^\"\n]*\"", r"“[^”]*”", r"「[^」]*」", r"【[^】]*】"]
     # a fence named in the prose ("the ```python block below", "```sql 代码块中") opens nothing
@@ -338,7 +339,9 @@ def _check_delimiters(doc: _Doc, report: LintReport) -> None:
             own_line = not line.strip() and not after.strip()  # "Text:\n{text}": set off by its own line
             labelled = own_line or re.fullmatch(r"\s*[-*#>]*\s*(\w+[ '-]?){1,3}\s*[:：]\s*|\s*[-*#>]*\s*[\u4e00-\u9fff]{1,8}\s*[:：]\s*", line)
             slot = any(b.start() < m.start() for b in re.finditer(cues.FORMAT_BLOCK[doc.lang], doc.text, re.I | re.M))
-            sure = _text_name(m.group(1)) and not (labelled or slot)  # "Review: {review}" is a field of its own
+            wrapped = (doc.text[max(0, m.start() - 1):m.start()] in "'‘`《『[(（<"
+                       and doc.text[m.end():m.end() + 1] in "'’`》』])）>" and m.start() and m.end() < len(doc.text))
+            sure = _text_name(m.group(1)) and not (labelled or slot or wrapped)  # "Review: {review}": a field
             _add(doc, report, "delimiters", doc.span(*m.span()), severity="error" if sure else "advice")
             found = True
     for (start, end), delimited in doc.inserted:
