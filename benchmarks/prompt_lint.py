@@ -118,9 +118,10 @@ a level, and `--strict` fails only on errors:
   `n/a` reasons, and is shown without `--strict`.
 
 Every bad fixture is still caught with the right tip first; those of an error kind fail `--strict`, those
-of a judgment kind are advice. Sets 1-5 were tuning data for this version (read, the rules checked on
-them and on about 60 good and bad prompts of my own in both languages, now unit tests); set 6 was written
-by another engineer after the freeze and is the only held-out measure of it. The advice column shows how
+of a judgment kind are advice. Sets 1-5 were tuning data for this version (read; the rules were checked
+on them, on about 60 probe prompts of my own in public-collection styles, and on the unit tests of
+tests/test_prompt_lint_levels.py, each an error case and its twin in both languages); set 6 was written by
+another engineer after the freeze and is the only held-out measure of this version. The advice column shows how
 often a good prompt still gets advice: those are the same word-list judgments as on .5, now not failures.
 """}
 

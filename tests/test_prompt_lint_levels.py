@@ -244,3 +244,19 @@ def test_a_placeholder_set_off_by_quotes_of_any_kind_is_advice_at_most(text):
 def test_other_common_delimiters_count(text):
     report = lint_text(text)
     assert "delimiters" not in levels(text) and report.strict_ok, [(f.check, f.span.text) for f in report.findings]
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("You are a translator. Translate the poem in <p> tags into English, keeping the line breaks.\n<p>\n"
+     "床前明月光，疑是地上霜。举头望明月，低头思故乡。\n</p>", "en"),
+    ("你是一名英语老师。把 <s> 标签中的句子翻译成中文，只输出译文。\n<s>The quick brown fox jumps over the lazy dog "
+     "while the farmer watches from the porch.</s>", "zh"),
+])
+def test_the_language_is_the_instructions_not_the_inserted_text(text, lang):
+    report = lint_text(text)
+    assert report.lang == lang and report.strict_ok, [(f.check, f.span.text) for f in report.findings]
+
+
+def test_a_role_in_the_other_language_counts():
+    text = "你是一名英语老师。Explain the grammar of the sentence in <s> tags to a beginner, as plain prose.\n<s>{sentence}</s>"
+    assert "role" not in levels(text)

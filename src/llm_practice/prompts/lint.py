@@ -225,7 +225,9 @@ def lint_text(text: str, lang: str | None = None, *, variables: list[str] | None
     """Lint a plain prompt. `variables`: the names the caller will fill (to catch undefined/unused)."""
     from .library import detect_lang
 
-    doc = _Doc(text, lang or detect_lang(text))
+    # the prompt's language is its instructions' (an English prompt may hold Chinese text to translate)
+    instructions = _blank(text, _delimited_regions(text))
+    doc = _Doc(text, lang or detect_lang(instructions if re.search(r"[^\W\d_]", instructions) else text))
     report = LintReport(source, doc.lang, text)
     for check in RULES.values():
         check(doc, report)
@@ -285,16 +287,22 @@ def _add_var(doc, report, name, en_why, en_fix, zh_why, zh_fix, where) -> None:
 
 
 def _check_vague(doc: _Doc, report: LintReport) -> None:
-    words = doc.instructions.split() if doc.lang == "en" else re.findall(r"[\u4e00-\u9fff]", doc.instructions)
     short = 6 if doc.lang == "en" else 10
-    if len(words) < short:
+    if _size(doc.instructions, doc.lang) < short:
         # No task at all ("Explain inflation."): an error, unless the whole text is long (then the
         # instructions may sit where the linter cannot tell them from data: advice).
-        everything = doc.text.split() if doc.lang == "en" else re.findall(r"[\u4e00-\u9fff]", doc.text)
-        _add(doc, report, "vague", doc.task_span(), severity="error" if len(everything) < 3 * short else "advice")
+        sure = _size(doc.text, doc.lang) < 3 * short
+        _add(doc, report, "vague", doc.task_span(), severity="error" if sure else "advice")
         return
     for m in [m for m in doc.find("VAGUE") if not (_after_a_list(doc, m) or _conditional(doc, m))][:3]:
         _add(doc, report, "vague", doc.span(*m.span()))
+
+
+def _size(text: str, lang: str) -> int:
+    """Words, counting a Chinese character as a word in English prompts and an English word as two
+    characters in Chinese ones (mixed prompts are common)."""
+    latin, cjk = len(re.findall(r"[A-Za-z]+", text)), len(re.findall(r"[\u4e00-\u9fff]", text))
+    return latin + cjk if lang == "en" else cjk + 2 * latin
 
 
 def _conditional(doc: _Doc, m: re.Match) -> bool:
@@ -314,7 +322,7 @@ def _after_a_list(doc: _Doc, m: re.Match) -> bool:
 def _check_role(doc: _Doc, report: LintReport) -> None:
     # Present is generous: any role wording anywhere in the text counts ("As our support bot, ...",
     # "以资深编辑的口吻"); only a prompt with none at all gets the (strict) finding.
-    if doc.find("ROLE", False) or P["ROLE_ANY"][doc.lang].search(doc.text):
+    if doc.find("ROLE", False) or any(p.search(doc.text) for p in P["ROLE_ANY"].values()):  # a mixed prompt too
         return
     lowered = doc.instructions.lower()
     table = cues.ROLE_FOR_VERB[doc.lang]

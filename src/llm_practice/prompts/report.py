@@ -24,8 +24,8 @@ def lint_text_report(report: LintReport) -> str:
     """The human-readable lint report: one line per tip, then each finding with span, why and hint."""
     zh = report.lang == "zh"
     status_words = {"pass": "通过" if zh else "pass", "fail": "未通过" if zh else "FAIL",
-                    "advice": "建议" if zh else "advice", "n/a": "不适用" if zh else "n/a"}
-    severity_words = {"error": "错误" if zh else "error", "advice": "建议" if zh else "advice"}
+                    "advice": "提醒" if zh else "advice", "n/a": "不适用" if zh else "n/a"}
+    severity_words = {"error": "错误" if zh else "error", "advice": "提醒" if zh else "advice"}
     lines = [f"{report.source} ({report.lang})"]
     for row in report.tips:
         tip = f"tip {row['tip']}" if row["tip"] else "check"
@@ -41,7 +41,7 @@ def lint_text_report(report: LintReport) -> str:
                   f"  {'建议' if zh else 'fix'}: " + f.hint.replace("\n", "\n       ")]
     n_errors, n_advice = len(report.errors), len(report.findings) - len(report.errors)
     verdict = ("没有发现问题。" if zh else "No problems found.") if report.ok else (
-        f"{n_errors} 个错误（--strict 不通过），{n_advice} 条建议。" if zh
+        f"{n_errors} 个错误（--strict 不通过），{n_advice} 条提醒。" if zh
         else f"{n_errors} error(s) (fail --strict), {n_advice} advice.")
     lines += ["", verdict, f"({'规则版本' if zh else 'rules'} {RULES_VERSION})"]
     return "\n".join(lines)

@@ -69,9 +69,9 @@ LINT_WORDS = {
            "n": "{e} error(s) (fail --strict), {a} advice.", "why": "Why", "hint": "Fix", "field": "field", "line": "line",
            "chars": "chars", "tip": "Tip", "error": "Cannot build the prompt",
            "severity": {"error": "error", "advice": "advice"}},
-    "zh": {"ok": "没有发现问题：提示词符合所有适用的技巧。", "n": "{e} 个错误（--strict 不通过），{a} 条建议。", "why": "原因",
+    "zh": {"ok": "没有发现问题：提示词符合所有适用的技巧。", "n": "{e} 个错误（--strict 不通过），{a} 条提醒。", "why": "原因",
            "hint": "建议", "field": "字段", "line": "行", "chars": "字符", "tip": "技巧",
-           "error": "无法生成提示词", "severity": {"error": "错误", "advice": "建议"}},
+           "error": "无法生成提示词", "severity": {"error": "错误", "advice": "提醒"}},
 }
 MISSING = {"en": "Fill in a value for: {names} (Input box or Variables box).",
            "zh": "请填写：{names}（输入框或变量框）。"}
