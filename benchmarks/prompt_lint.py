@@ -281,7 +281,8 @@ def lint_quality() -> str:
              f"it was written after ({', '.join(f'{n}: {a}' for n, _, a, _ in HELD_OUT_SETS)}):\n\n")
     body += table(["rules", *(f"{n} {lang}" for n in names for lang in ("en", "zh"))],
                   EARLIER_RULES + [[f"{RULES_VERSION} (this run)", *(c for pair in trend for c in pair)]])
-    body += REVIEW.get(RULES_VERSION, "")
+    # each version's reading by hand, oldest first (the history of the method, then the current one)
+    body += "".join(f"\nOn rules {version}:\n{text}" for version, text in sorted(REVIEW.items()))
     body += ("\nThe speed row is noisy: the machine's 2 cores were shared with other jobs while it ran.\n")
     return body
 
