@@ -132,6 +132,55 @@ def test_mcq_scores_options_by_loglikelihood(bundled_folder):
     assert result["metrics"]["acc"] == correct / 4
 
 
+def test_shared_prefixes_group_by_subject_not_by_common_header():
+    from llm_practice.evaluate.scorer import _Seq, share_prefixes
+
+    header = list(range(100, 112))  # 12 tokens every prompt opens with
+    shots_a, shots_b = list(range(200, 260)), list(range(300, 360))  # each subject's few-shot examples
+    seqs = [_Seq(header + shots + [k, 7, 8], [(k, len(header) + len(shots) + 3, [5])])
+            for k, shots in enumerate([shots_a, shots_a, shots_a, shots_b, shots_b])]
+    lone = _Seq([1, 2, 3], [(9, 3, [4])])
+    groups = sorted(share_prefixes([*seqs, lone]), key=lambda g: -len(g[1]))
+    assert [(shared, len(members)) for shared, members in groups] == [(72, 3), (72, 2), (0, 1)]
+    # a prefix never covers a position a member reads from (here: the whole context)
+    short = [_Seq(header + [1], [(0, 10, [1, 2, 3])]), _Seq(header + [2], [(1, 10, [4])])]
+    assert share_prefixes(short) == [(9, sorted(short, key=lambda s: s.tokens))]
+
+
+@pytest.mark.integration
+def test_prefix_sharing_scores_as_whole_sequences(tmp_path, bundled_folder):
+    """The few-shot prefix run once from its keys and values gives the same log-likelihoods as each
+    prompt run whole (a 2-layer model built from a config with the bundled tokenizer)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from llm_practice.evaluate.mcq import McqConfig, build_prompt, load_benchmark
+    from llm_practice.evaluate.scorer import Scorer
+    from llm_practice.evaluate.target import resolve_model
+
+    tokenizer = AutoTokenizer.from_pretrained(bundled_folder)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024)
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(tmp_path / "tiny")
+    tokenizer.save_pretrained(tmp_path / "tiny")
+    _, questions, dev = load_benchmark(MCQ, McqConfig(shots=2, limit=3, subjects=["basic_science", "chinese_geography"]))
+    requests = []
+    for subject, qs in questions.items():
+        lang = "zh" if subject.startswith("chinese") else "en"
+        for q in qs:
+            prompt = build_prompt(q, dev[subject], lang)
+            requests += [(prompt, (" " if lang == "en" else "") + letter) for letter in "ABCD"]
+            requests.append((prompt, " " + q.options[0]))  # several tokens: scored from the prefix too
+    scorer = Scorer(resolve_model(str(tmp_path / "tiny")), threads=1, batch_tokens=256)
+    shared = scorer.loglikelihood(requests)
+    assert scorer._prefixes, "no prefix was shared"
+    scorer._share = False
+    whole = scorer.loglikelihood(requests)
+    assert [g for _, g in shared] == [g for _, g in whole]
+    assert [s for s, _ in shared] == pytest.approx([s for s, _ in whole], abs=1e-4)
+
+
 def test_cmmlu_and_mmlu_layouts(tmp_path):
     from llm_practice.evaluate.mcq import McqConfig, load_benchmark
 
