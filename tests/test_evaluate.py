@@ -228,6 +228,9 @@ def test_empty_text_file_and_bad_flags(tmp_path):
     assert proc.returncode == 2 and "--metric: does not apply to --task mcq" in proc.stderr
     proc = run_llmp("eval", "smollm2", "--task", "bleu", "--data", str(MCQ))
     assert proc.returncode == 2 and "unknown task 'bleu'" in proc.stderr
+    proc = run_llmp("eval", "smollm2", "--task", "mcq", "--data", str(MCQ), "--base-url", "http://127.0.0.1:9/v1")
+    assert proc.returncode == 2 and "--base-url: --task mcq scores log-likelihoods" in proc.stderr
+    assert "only --task qa" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_unfinished_run_is_refused_with_its_name(llmp_home):
@@ -263,6 +266,32 @@ def test_qa_with_the_bundled_model_and_a_judge(tmp_path):
     item = judged["items"][0]
     assert item["answer"] == result["items"][0]["answer"]  # greedy answers are reproducible
     assert item["judge"] and item["correct"] == bool(item["score"] and item["score"] >= 4)
+
+
+@pytest.mark.integration
+def test_qa_on_a_served_model_judged_by_a_served_model(tmp_path, shared_cache):
+    """The model under test and the judge are what a real `llmp serve` answers over HTTP."""
+    import httpx
+
+    from .servers import LiveServer
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text(json.dumps({"instruction": "What is the capital of France?", "output": "Paris"}) + "\n",
+                    encoding="utf-8")
+    with LiveServer(home=tmp_path / "served", cache=shared_cache) as live:
+        url = live.url + "/v1"
+        proc = run_llmp("eval", "smollm2-135m-instruct", "--task", "qa", "--data", str(data), "--base-url", url,
+                        "--metric", "judge", "--judge-base-url", url, "--max-tokens", "24", "--json")
+        metrics = httpx.get(live.url + "/metrics", timeout=10).text
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["model"] == f"smollm2-135m-instruct @ {url}"
+    (item,) = result["items"]
+    assert item["answer"] and item["judge"], item
+    assert item["correct"] == bool(item["score"] and item["score"] >= 4)
+    assert result["settings"]["judge"] == f"openai:{url}:smollm2-135m-instruct"
+    # two completions served: the answer, then the verdict
+    assert 'llmp_requests_total{endpoint="/v1/chat/completions",status="200"} 2.0' in metrics, metrics[-1500:]
 
 
 @pytest.mark.integration

@@ -14,6 +14,7 @@ Examples:
   llmp eval smollm2-135m-instruct --task ppl --data held-out.txt --window 1024 --stride 512
   llmp eval my-sft-run --task qa --data qa.jsonl --metric contains
   llmp eval my-sft-run --task qa --data qa.jsonl --metric judge --judge-model qwen2.5-7b
+  llmp eval qwen2.5-7b --task qa --data qa.jsonl --base-url http://127.0.0.1:8000/v1
   llmp eval compare smollm2-135m-instruct my-sft-run --task mcq --data examples/mcq --out report/
 """
 
@@ -50,9 +51,12 @@ def _task_options(f):
                      help="qa: how answers are scored (default contains)."),
         click.option("--max-tokens", type=int, help="qa: answer length limit (default 128)."),
         click.option("--format", "fmt", help="ppl/qa: dataset format (default auto)."),
-        click.option("--judge-model", help="qa --metric judge: a local model name."),
-        click.option("--base-url", help="qa --metric judge: an OpenAI-compatible endpoint for the judge."),
-        click.option("--api-key", envvar="OPENAI_API_KEY", help="Key for --base-url."),
+        click.option("--base-url", help="qa: evaluate MODEL as this OpenAI-compatible endpoint serves it "
+                                        "(llmp serve, vLLM, Ollama, a cloud API)."),
+        click.option("--judge-model", help="qa --metric judge: the judge, a local model name or the name "
+                                           "served at --judge-base-url."),
+        click.option("--judge-base-url", help="qa --metric judge: the judge's OpenAI-compatible endpoint."),
+        click.option("--api-key", envvar="OPENAI_API_KEY", help="Key for --base-url and --judge-base-url."),
         click.option("--threads", type=click.IntRange(min=1), help="CPU threads."),
         click.option("--batch-tokens", type=click.IntRange(min=64), default=4096, show_default=True,
                      help="Tokens per forward batch (ppl, mcq)."),
@@ -102,9 +106,10 @@ def _judge(kw: dict, metric: str | None):
     from ..errors import ConfigError
     from ..prompts.backends import make_backend
 
-    if not kw.get("judge_model") and not kw.get("base_url"):
-        raise ConfigError("--metric judge", "needs a judge: --judge-model NAME or --base-url URL.")
-    return make_backend(kw.get("judge_model"), kw.get("base_url"), api_key=kw.get("api_key"))
+    if not kw.get("judge_model") and not kw.get("judge_base_url"):
+        raise ConfigError("--metric judge", "needs a judge: --judge-model NAME (local) or --judge-base-url URL "
+                          "[--judge-model NAME].")
+    return make_backend(kw.get("judge_model"), kw.get("judge_base_url"), api_key=kw.get("api_key"))
 
 
 @contextmanager
@@ -140,7 +145,8 @@ def run(model, task, data, as_json, **kw):
     with _bar(sys.stderr.isatty() and not as_json) as update:
         result = run_task(model, task, data, options, threads=kw.get("threads"),
                           progress=lambda d, n: update(f"{task} {model}", d, n),
-                          use_cache=not kw.get("no_cache"),
+                          use_cache=not kw.get("no_cache"), base_url=kw.get("base_url"),
+                          api_key=kw.get("api_key"),
                           **({"batch_tokens": kw["batch_tokens"]} if task != "qa" else {}), **extra)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -206,6 +212,8 @@ def compare(base, tuned, tasks, datas, out, as_json, **kw):
             flag = "--" + ("subject" if key == "subjects" else key.replace("_", "-"))
             raise ConfigError(flag, f"applies to none of the tasks ({', '.join(tasks)}).")
     kwargs = {"threads": kw.get("threads"), "use_cache": not kw.get("no_cache")}
+    if kw.get("base_url"):  # both models as that endpoint serves them
+        kwargs |= {"base_url": kw["base_url"], "api_key": kw.get("api_key")}
     if judge is not None:
         kwargs["judge"] = judge
     with _bar(sys.stderr.isatty() and not as_json) as update:

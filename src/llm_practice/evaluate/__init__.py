@@ -38,10 +38,17 @@ def task_config(task: str, options: dict | None = None):
         raise config_error(e, show_input=True, rename={"subjects": "--subject", "format": "--format"}) from None
 
 
-def evaluate(model: str, task: str, data: str | Path, options: dict | None = None, **kwargs) -> dict:
-    """Run `task` on `model` (anything `llmp chat` accepts, or a run) over `data`."""
-    from .target import resolve_model
+def evaluate(model: str, task: str, data: str | Path, options: dict | None = None, *,
+             base_url: str | None = None, api_key: str | None = None, **kwargs) -> dict:
+    """Run `task` on `model` (anything `llmp chat` accepts, or a run) over `data`; with `base_url`,
+    `model` is the name an OpenAI-compatible endpoint serves (qa only: it returns no logits)."""
+    from .target import remote_target, resolve_model
 
     config = task_config(task, options)
     module, _, run = TASKS[task]
-    return getattr(import_module(module), run)(resolve_model(model), data, config, **kwargs)
+    if base_url and task != "qa":
+        raise ConfigError("--base-url", f"--task {task} scores log-likelihoods, which an endpoint does not "
+                          "return; only --task qa (generated answers) runs against one.",
+                          "Drop --base-url to evaluate the local model.")
+    target = remote_target(model, base_url, api_key) if base_url else resolve_model(model)
+    return getattr(import_module(module), run)(target, data, config, **kwargs)

@@ -5,11 +5,12 @@ TRL prompt-completion ...): the turns before the last answer are the prompt, the
 reference. Metrics:
 - `exact`: the answer equals the reference after normalising (NFKC, case, punctuation, spaces);
 - `contains`: the normalised reference occurs in the normalised answer;
-- `judge`: an LLM judge (`--judge-model`, a local model or any OpenAI-compatible `--base-url`)
+- `judge`: an LLM judge (`--judge-model`, a local model or one served at `--judge-base-url`)
   grades the answer 1-5 against the reference; it passes at `min_score` or above.
 
 Answers are generated greedily (temperature 0, seed 0) through the model's `ChatEngine`, so the
-cached answers are reproducible.
+cached answers are reproducible; with `--base-url` the model under test is the one that
+OpenAI-compatible endpoint serves under MODEL's name.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def read_cases(path: Path, config: QaConfig) -> list[dict]:
 def load_chat_engine(model: EvalModel, engine: str | None = None, threads: int | None = None):
     """The engine that chats with `model`; a LoRA run's adapter is merged into its base in memory."""
     from ..chat.engine import load_engine
+
+    if model.info.format == "remote":
+        from ..chat.remote import connect
+
+        return connect(model.info.url, model.info.name, model.api_key)
 
     runner = load_engine(model.info, "transformers" if model.adapter else engine, threads=threads)
     if model.adapter is not None:

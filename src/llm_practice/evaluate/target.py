@@ -3,10 +3,12 @@
 Scoring by log-likelihood needs logits, so every model is scored through transformers: a GGUF
 file through its dequantised safetensors copy (the same cache the transformers chat engine
 uses), a LoRA run as its base folder plus the PEFT adapter. Generated answers (`--task qa`) go
-through the `ChatEngine` the model would chat with.
+through the `ChatEngine` the model would chat with, or through an OpenAI-compatible endpoint
+(`remote_target`: `llmp serve`, vLLM, Ollama, a cloud API), which serves text but no logits.
 
 `fingerprint` names the exact weights (path, sizes and mtimes of the weight files, adapter),
-so cached results are never reused for another model.
+so cached results are never reused for another model; for an endpoint it names the URL and the
+model name (weights changed behind the same name are not seen: use --no-cache).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ModelNotFoundError
-from ..models.registry import ModelInfo, detect_format, get_model
+from ..errors import ConfigError, ModelNotFoundError
+from ..models.registry import ModelInfo, detect_format, get_model, remote_model
 from ..models.runs import RunInfo, load_run, run_folder
 
 
@@ -27,9 +29,14 @@ class EvalModel:
     info: ModelInfo  # what a ChatEngine loads (the base model for a LoRA run)
     adapter: Path | None = None
     run: RunInfo | None = None
+    api_key: str | None = None  # for an endpoint
 
     def hf_folder(self) -> Path:
         """The Hugging Face folder whose weights are scored (created once for a GGUF file)."""
+        if self.info.format == "remote":
+            raise ConfigError("--base-url", f"{self.label} is served at {self.info.url}, which answers with "
+                              "text but no log-likelihoods, and --task ppl and mcq score log-likelihoods.",
+                              "Use --task qa with --base-url, or evaluate the local model (drop --base-url).")
         if self.info.format == "gguf":
             from ..chat.hf import dequantized_folder
 
@@ -38,6 +45,9 @@ class EvalModel:
 
     @property
     def fingerprint(self) -> str:
+        if self.info.format == "remote":
+            parts = ["remote", self.info.url, self.info.name]
+            return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:20]
         parts = [self.info.format, str(self.info.path), *_stats(self.info.path)]
         if self.adapter is not None:
             parts += ["adapter", str(self.adapter), *_stats(self.adapter)]
@@ -63,6 +73,15 @@ def resolve_model(spec: str) -> EvalModel:
             name = path.stem if fmt == "gguf" else path.name
             return EvalModel(spec, ModelInfo(name=name, path=path.resolve(), format=fmt, source="path"))
         raise missing
+
+
+def remote_target(spec: str, base_url: str, api_key: str | None = None) -> EvalModel:
+    """MODEL as the endpoint at `base_url` serves it; checked now (the server lists its models)."""
+    from ..chat.remote import connect
+
+    engine = connect(base_url, spec or None, api_key)
+    return EvalModel(f"{engine.model.name} @ {engine.base_url}", remote_model(engine.base_url, engine.model.name),
+                     api_key=api_key)
 
 
 def _from_run(spec: str) -> EvalModel:
