@@ -119,3 +119,7 @@ def test_knowledge_base_tab_create_upload_chunks_search_and_cited_chat(page, tmp
     target = page.locator(page.evaluate("location.hash"))
     assert "guide.md" in target.inner_text() and target.is_visible()
     page.screenshot(path=str(ARTIFACTS / "ui-kb.png"), full_page=True)
+    page.get_by_role("radio", name="中文").check()  # the tab's labels switch language too
+    page.wait_for_function("() => document.querySelector('#kb-ask').innerText.includes('提问')", timeout=15_000)
+    assert page.get_by_role("tab", name="知识库").count() == 1
+    page.get_by_role("radio", name="English").check()
