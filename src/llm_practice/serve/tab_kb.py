@@ -8,6 +8,7 @@ that each citation [n] is a link to its numbered source below the answer (`#kb-s
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import shutil
@@ -134,9 +135,45 @@ def render_chat(turns: list[dict]) -> str:
     return "<style>.kb-source:target{background:#fff3c4}</style>" + "".join(parts)
 
 
-def kb_tab(gr, ctx) -> dict:
+def ask_handler(ctx):
+    """The chat's handler: ground the question like `kb:NAME`, stream the answer through the server's
+    generation service, end it with the numbered sources (each citation a link to its source)."""
     from .kb_chat import ground
 
+    async def on_ask(name, text, history):
+        history = list(history or [])
+        text = (text or "").strip()
+        if not name or not text or not ctx.served:
+            yield "", history, render_chat(history)
+            return
+        conversation = [m for turn in history for m in ({"role": "user", "content": turn["question"]},
+                                                        {"role": "assistant", "content": turn["answer"]})]
+        conversation.append({"role": "user", "content": text})
+        try:
+            grounded = await asyncio.to_thread(ground, name, conversation)
+        except LlmpError as e:
+            yield "", history, render_chat(history) + f"<p><b>Error:</b> {html.escape(e.message)}</p>"
+            return
+        turn = {"question": text, "answer": "", "sources": grounded.sources}
+        history.append(turn)
+        if grounded.messages is None:
+            turn["answer"] = grounded.dont_know()
+            yield "", history, render_chat(history)
+            return
+        try:
+            async for delta in ctx.generation.chat(None, grounded.messages, "ui/kb", temperature=0.0,
+                                                   max_tokens=256, seed=0):
+                turn["answer"] += delta
+                yield "", history, render_chat(history)
+        except LlmpError as e:
+            turn["answer"] += f" [{e.message}]"
+        turn["answer"] += grounded.footer()  # the numbered sources, each a link, as the API's answer ends
+        yield "", history, render_chat(history)
+
+    return on_ask
+
+
+def kb_tab(gr, ctx) -> dict:
     names = kb_names()
     with gr.Tab(TEXTS["tab"]["en"], elem_id="tab-kb") as tab:
         with gr.Row():
@@ -177,37 +214,7 @@ def kb_tab(gr, ctx) -> dict:
         rows = file_rows(name)
         return message, rows, gr.update(choices=[r[0] for r in rows])
 
-    async def on_ask(name, text, history):
-        history = list(history or [])
-        text = (text or "").strip()
-        if not name or not text or not ctx.served:
-            yield "", history, render_chat(history)
-            return
-        conversation = [m for turn in history for m in ({"role": "user", "content": turn["question"]},
-                                                        {"role": "assistant", "content": turn["answer"]})]
-        conversation.append({"role": "user", "content": text})
-        import asyncio
-
-        try:
-            grounded = await asyncio.to_thread(ground, name, conversation)
-        except LlmpError as e:
-            yield "", history, render_chat(history) + f"<p><b>Error:</b> {html.escape(e.message)}</p>"
-            return
-        turn = {"question": text, "answer": "", "sources": grounded.sources}
-        history.append(turn)
-        if grounded.messages is None:
-            turn["answer"] = grounded.dont_know()
-            yield "", history, render_chat(history)
-            return
-        try:
-            async for delta in ctx.generation.chat(None, grounded.messages, "ui/kb", temperature=0.0,
-                                                   max_tokens=256, seed=0):
-                turn["answer"] += delta
-                yield "", history, render_chat(history)
-        except LlmpError as e:
-            turn["answer"] += f" [{e.message}]"
-        turn["answer"] += grounded.footer()  # the numbered sources, each a link, as the API's answer ends
-        yield "", history, render_chat(history)
+    on_ask = ask_handler(ctx)
 
     kb.change(refresh, kb, [files, file, chunks, turns, transcript])
     create_button.click(on_create, new_name, [status, kb])
