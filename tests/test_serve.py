@@ -130,6 +130,37 @@ def test_langchain_chat_openai(server):
     assert about_france("".join(c.content for c in llm.stream("Tell me the name of the capital of France.")))
 
 
+def test_knowledge_base_as_a_model_with_sources(server, client, tmp_path):
+    """`kb:NAME` in /v1/models and /v1/chat/completions: grounded answer, numbered sources back."""
+    import openai
+
+    from .rag_samples import write_samples
+
+    guide = write_samples(tmp_path)["guide.md"]
+    api = httpx.Client(base_url=server.url, headers=server.headers, timeout=300)
+    assert api.post("/v1/kb", json={"name": "docs"}).status_code == 201
+    with open(guide, "rb") as f:
+        assert api.post("/v1/kb/docs/files", files=[("files", ("guide.md", f))]).json()["chunks"] > 0
+    assert "kb:docs" in [m.id for m in client.models.list().data]
+    question = [{"role": "user", "content": "端口在哪个文件里设置？"}]
+    r = client.chat.completions.create(model="kb:docs", messages=question, temperature=0, max_tokens=40)
+    sources = r.model_extra["sources"]
+    assert r.model == "kb:docs" and sources[0]["n"] == 1 and sources[0]["source"].endswith("guide.md#安装指南 > 配置")
+    assert "8080" in sources[0]["text"] and r.usage.completion_tokens > 0
+    footer = f"来源：\n[1] {sources[0]['source']}" + "".join(f"\n[{s['n']}] {s['source']}" for s in sources[1:])
+    assert r.choices[0].message.content.endswith(footer)
+    chunks = list(client.chat.completions.create(model="kb:docs", messages=question, temperature=0,
+                                                 max_tokens=40, stream=True))
+    assert chunks[0].model_extra["sources"] == sources
+    deltas = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(deltas) > 2 and "".join(deltas).endswith(footer)  # streamed, then the same sources
+    unknown = client.chat.completions.create(
+        model="kb:docs", messages=[{"role": "user", "content": "Who won the 1954 football world cup?"}])
+    assert unknown.choices[0].message.content.startswith("I don't know") and unknown.model_extra["sources"] == []
+    with pytest.raises(openai.NotFoundError, match="nope"):
+        client.chat.completions.create(model="kb:nope", messages=question)
+
+
 def _err(r: httpx.Response, status: int) -> dict:
     assert r.status_code == status, r.text
     body = r.json()

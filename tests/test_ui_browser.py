@@ -86,3 +86,40 @@ def test_language_switch_to_chinese(page):
     page.get_by_role("radio", name="English").check()
     page.wait_for_function("() => document.querySelector('#send').innerText.includes('Send')",
                            timeout=15_000)
+
+
+def test_knowledge_base_tab_create_upload_chunks_search_and_cited_chat(page, tmp_path):
+    """Knowledge base tab: create, upload, file table, chunk viewer, search, chat whose citations link to sources."""
+    from .rag_samples import write_samples
+
+    guide = write_samples(tmp_path)["guide.md"]
+    page.get_by_role("tab", name="Knowledge base").click()
+    page.locator("#kb-name input, #kb-name textarea").first.fill("webdocs")
+    page.locator("#kb-create").click()
+    page.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Created')", timeout=30_000)
+    page.locator("#kb-upload input[type=file]").set_input_files(str(guide))
+    page.wait_for_function("() => document.querySelector('#kb-upload').innerText.includes('guide.md')",
+                           timeout=30_000)
+    page.locator("#kb-add").click()
+    page.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Added 1')",
+                           timeout=180_000)
+    assert "guide.md" in page.locator("#kb-files").inner_text()
+    page.locator("#kb-file input").click()
+    page.get_by_role("option").filter(has_text="guide.md").first.click()
+    page.wait_for_function("() => document.querySelector('#kb-chunks').innerText.includes('8080')", timeout=30_000)
+    page.locator("#kb-query input, #kb-query textarea").first.fill("端口在哪里设置？")
+    page.locator("#kb-search").click()
+    page.wait_for_function("() => document.querySelector('#kb-results').innerText.includes('guide.md')",
+                           timeout=60_000)
+    page.locator("#kb-question input, #kb-question textarea").first.fill("端口在哪个文件里设置？")
+    page.locator("#kb-ask").click()
+    page.wait_for_function("() => document.querySelector('#kb-chat').innerText.includes('来源')", timeout=120_000)
+    page.locator("#kb-chat a.kb-cite").last.click()
+    assert page.evaluate("location.hash").startswith("#kb-src-0-")
+    target = page.locator(page.evaluate("location.hash"))
+    assert "guide.md" in target.inner_text() and target.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "ui-kb.png"), full_page=True)
+    page.get_by_role("radio", name="中文").check()  # the tab's labels switch language too
+    page.wait_for_function("() => document.querySelector('#kb-ask').innerText.includes('提问')", timeout=15_000)
+    assert page.get_by_role("tab", name="知识库").count() == 1
+    page.get_by_role("radio", name="English").check()

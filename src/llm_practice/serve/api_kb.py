@@ -139,39 +139,23 @@ async def search(name: str, body: SearchRequest):
 
 @router.post("/v1/kb/{name}/ask")
 async def ask(name: str, body: AskRequest, request: Request):
-    from langchain_core.documents import Document
+    from .kb_chat import generate, ground
 
-    from ..rag.answer import DONT_KNOW, PROMPTS, format_context, language_of
-    from ..rag.search import SearchResult
-
-    found: list[SearchResult] = await _run(lambda: _open(name).search(body.question, k=body.k,
-                                                                       filters=_filters(body.filters)))
-    relevant = [r for r in found if r.relevant]
-    sources = [{"n": i, "source": r.source, "score": round(r.score, 4), "text": r.text}
-               for i, r in enumerate(relevant, 1)]
-    lang = language_of(body.question)
-    if not relevant:
-        chunks = _single(DONT_KNOW[lang])
-    else:
-        system, human = PROMPTS[lang]
-        docs = [Document(page_content=r.text, metadata={"source": r.source}) for r in relevant]
-        messages = [{"role": "system", "content": system},
-                    {"role": "user", "content": human.format(context=format_context(docs), question=body.question)}]
-        service = request.app.state.generation
-        target = service.pick(body.model)
-        params = service.params(max_tokens=body.max_tokens, temperature=0.0, seed=0)
-        chunks = service.start(target, lambda: target.engine.chat(messages, params), "/v1/kb/ask")
+    service = request.app.state.generation
+    params = service.params(max_tokens=body.max_tokens, temperature=0.0, seed=0)
+    grounded = await _run(lambda: ground(name, [{"role": "user", "content": body.question}], body.k,
+                                         _filters(body.filters)))
+    generation = await generate(request, grounded, body.model, f"kb:{name}", "/v1/kb/ask", params)
     if body.stream:
         async def events():
-            yield f"data: {json.dumps({'sources': sources}, ensure_ascii=False)}\n\n"
-            async for delta in chunks:
-                yield f"data: {json.dumps({'delta': delta}, ensure_ascii=False)}\n\n"
+            yield f"data: {json.dumps({'sources': grounded.sources}, ensure_ascii=False)}\n\n"
+            try:
+                async for delta in generation:
+                    yield f"data: {json.dumps({'delta': delta}, ensure_ascii=False)}\n\n"
+            finally:
+                generation.end("499")  # no-op when the answer finished
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream")
-    text = "".join([d async for d in chunks])
-    return {"kb": name, "question": body.question, "answer": text, "sources": sources}
-
-
-async def _single(text: str):
-    yield text
+    text = await generation.text()
+    return {"kb": name, "question": body.question, "answer": text, "sources": grounded.sources}

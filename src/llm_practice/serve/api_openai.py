@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ..errors import LlmpError
 from .api_embeddings import EMBEDDING_MODEL, embedder_available
 from .generation import Generation, GenerationService
+from .kb_chat import KB_PREFIX, generate, ground
 from .middleware import require_key
 from .responses import ApiError, llmp_error_body, sse
 from .schemas import ChatCompletionRequest, CompletionRequest
@@ -30,9 +31,16 @@ KINDS = {
 }
 
 
+def _kb_models() -> list[str]:
+    from ..rag.kb import list_kbs
+
+    return [KB_PREFIX + name for name in list_kbs()]
+
+
 @router.get("/v1/models")
 async def list_models(request: Request):
     names = list(request.app.state.served) + ([EMBEDDING_MODEL] if embedder_available() else [])
+    names += await asyncio.to_thread(_kb_models)
     return {"object": "list", "data": [{"id": name, "object": "model", "created": 0,
                                         "owned_by": "llm-practice"} for name in names]}
 
@@ -46,6 +54,8 @@ def _params(service: GenerationService, body, max_tokens: int | None, json_mode:
 
 @router.post("/v1/chat/completions")
 async def chat_completions(body: ChatCompletionRequest, request: Request):
+    if body.model and body.model.startswith(KB_PREFIX):
+        return await _kb_chat(body, request)
     service: GenerationService = request.app.state.generation
     target = service.pick(body.model)
     fmt = body.response_format.type if body.response_format else "text"
@@ -56,6 +66,19 @@ async def chat_completions(body: ChatCompletionRequest, request: Request):
     generation = await service.start(target, lambda: target.engine.chat(messages, params),
                                      KINDS["chat"][1], param="response_format")
     return await _respond(request, body, generation, "chat")
+
+
+async def _kb_chat(body: ChatCompletionRequest, request: Request):
+    """`kb:NAME`: retrieve from the knowledge base, answer with the first served model, cite the
+    passages; the answer carries a `sources` list (serve/kb_chat.py)."""
+    service: GenerationService = request.app.state.generation
+    params = _params(service, body, body.max_completion_tokens or body.max_tokens)
+    conversation = [{"role": m.role, "content": m.text()} for m in body.messages]
+    grounded = await asyncio.to_thread(ground, body.model[len(KB_PREFIX):], conversation)
+    generation = await generate(request, grounded, None, body.model, KINDS["chat"][1], params)
+    answer = _Answer(generation, "chat")
+    answer.model, answer.extra = body.model, {"sources": grounded.sources}
+    return await _respond(request, body, generation, "chat", answer)
 
 
 @router.post("/v1/completions")
@@ -81,6 +104,8 @@ class _Answer:
         self.id = prefix + uuid.uuid4().hex[:24]
         self.created = int(time.time())
         self.model = generation.target.name
+        self.extra: dict = {}  # fields beyond OpenAI's (a knowledge base's `sources`): full answer, first chunk
+        self._first_chunk = True
 
     def _wrap(self, obj: str, choices: list) -> dict:
         return {"id": self.id, "object": obj, "created": self.created, "model": self.model,
@@ -94,7 +119,11 @@ class _Answer:
         return {"index": 0, key: content, "finish_reason": finish, "logprobs": None}
 
     def chunk(self, delta: str | None, finish: str | None = None) -> dict:
-        return self._wrap(self.chunk_object, [self._choice(delta, finish, full=False)])
+        chunk = self._wrap(self.chunk_object, [self._choice(delta, finish, full=False)])
+        if self._first_chunk:
+            self._first_chunk = False
+            chunk |= self.extra
+        return chunk
 
     def usage(self) -> dict:
         s = self.generation.stream
@@ -107,11 +136,11 @@ class _Answer:
 
     def full(self, text: str) -> dict:
         choice = self._choice(text, self.generation.finish_reason, full=True)
-        return self._wrap(self.full_object, [choice]) | {"usage": self.usage()}
+        return self._wrap(self.full_object, [choice]) | self.extra | {"usage": self.usage()}
 
 
-async def _respond(request: Request, body, generation: Generation, kind: str):
-    answer = _Answer(generation, kind)
+async def _respond(request: Request, body, generation: Generation, kind: str, answer: _Answer | None = None):
+    answer = answer or _Answer(generation, kind)
     if body.stream:
         # The slot is taken before the 200 goes out: a request that cannot get one is a 429 or
         # a 503 with a status code, never a 200 that ends in an error event.

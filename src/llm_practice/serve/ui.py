@@ -15,6 +15,7 @@ from typing import Callable
 from ..chat.engine import DEFAULT_REPEAT_PENALTY
 from ..errors import LlmpError
 from .tab_evaluate import evaluate_tab
+from .tab_kb import kb_tab
 from .tab_models import models_tab
 from .tab_prompts import prompt_lab_tab
 
@@ -119,6 +120,7 @@ def chat_tab(gr, ctx) -> dict:
 TABS: list[Callable] = [chat_tab, models_tab]
 TABS.append(prompt_lab_tab)
 TABS.append(evaluate_tab)
+TABS.append(kb_tab)
 
 
 def build_ui(ctx):
