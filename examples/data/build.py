@@ -136,6 +136,10 @@ def build(lang: str, facts: list, rng: random.Random) -> None:
             rm.append([{"system": sys_prompt, "prompt": q, "response": [[answer], [short], [wrong]],
                         "score": [2, 1, 0]}])
     write(f"rm_{lang}.jsonl", rm)
+    # Held out from the reward model: the other phrasings of each question, the same ranking.
+    write(f"rm_heldout_{lang}.jsonl", [[{"system": sys_prompt, "prompt": q, "response": [[answer], [short], [wrong]],
+                                         "score": [2, 1, 0]}]
+                                       for questions, answer, short, wrong in facts for q in questions[3:]])
     # Preference pairs (TRL conversational preference).
     dpo = [{"prompt": [{"role": "user", "content": q}],
             "chosen": [{"role": "assistant", "content": answer}],

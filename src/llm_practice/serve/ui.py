@@ -18,6 +18,7 @@ from .tab_evaluate import evaluate_tab
 from .tab_kb import kb_tab
 from .tab_models import models_tab
 from .tab_prompts import prompt_lab_tab
+from .tab_train import train_tab
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"en": "## llm-practice", "zh": "## llm-practice 大模型实践"},
@@ -121,6 +122,7 @@ TABS: list[Callable] = [chat_tab, models_tab]
 TABS.append(prompt_lab_tab)
 TABS.append(evaluate_tab)
 TABS.append(kb_tab)
+TABS.append(train_tab)
 
 
 def build_ui(ctx):

@@ -10,6 +10,7 @@ with one label; the run is the `reward_model:` of a grpo/rloo/ppo recipe.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -34,3 +35,25 @@ def run_rm(recipe: RmRecipe, ctx: RunContext | None = None) -> dict:
     trainer = RewardTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                             peft_config=peft_config, callbacks=ctx.callbacks())
     return ctx.finish(trainer, tokenizer)
+
+
+def pair_accuracy(model: str, data: str | Path, pairs: str = "all") -> dict:
+    """How often a reward model (`runs/NAME`, an rm run's folder) scores the better answer of a
+    ranked pair higher, on any ranked data `llmp data` reads (e.g. held-out pairs)."""
+    import torch
+
+    from .data import read_stage_records
+    from .rewards import load_reward_model
+
+    records, extras, _ = read_stage_records(Path(data), "rm")
+    rows = build_dataset("rm", records, extras, pairs=pairs)
+    scorer, tokenizer = load_reward_model(model, torch.float32)
+    ensure_chat_template(tokenizer)
+
+    def score(conversation: list[dict]) -> float:
+        ids = tokenizer.apply_chat_template(conversation, return_tensors="pt", return_dict=True)
+        with torch.no_grad():
+            return float(scorer(**ids).logits[0, 0])
+
+    right = sum(score(row["chosen"]) > score(row["rejected"]) for row in rows)
+    return {"pairs": len(rows), "correct": right, "accuracy": right / len(rows)}
