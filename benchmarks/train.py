@@ -1,6 +1,7 @@
 """`llmp train` against a plain TRL script: same model, data and settings, in the same run.
 
     python benchmarks/train.py [--steps 20] [--batch 8]
+    python benchmarks/train.py --tiny     # a 2-layer model, 2 steps: checks the script works
 
 Both sides fine-tune the bundled SmolLM2-135M (dequantised once) with LoRA on
 examples/data/sft_en.jsonl for the same number of steps, each in a fresh process, one after the
@@ -23,6 +24,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+from machine import add_tiny_flag, begin, table, write_section  # noqa: E402
 DATA = ROOT / "examples" / "data" / "sft_en.jsonl"
 
 PLAIN = r'''
@@ -71,39 +74,62 @@ def run(cmd: list[str], env: dict) -> tuple[str, float]:
     return out, peak
 
 
+def tiny_model(out: Path) -> Path:
+    """A 2-layer Llama with the bundled tokenizer (as tests/train_helpers.py builds it)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.train_helpers import build_tiny_model
+
+    return build_tiny_model(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--model", default=None, help="an HF folder instead of the bundled model (e.g. a tiny one)")
+    add_tiny_flag(ap)
     a = ap.parse_args()
-    sys.path.insert(0, str(ROOT / "src"))
+    begin({"TRL": ["trl", "peft"]}, tiny=a.tiny)
     from llm_practice.chat.hf import dequantized_folder
     from llm_practice.models.registry import get_model
 
-    folder = Path(a.model) if a.model else dequantized_folder(get_model("smollm2-135m-instruct").path)
     home = Path(tempfile.mkdtemp(prefix="llmp-bench-train-"))
-    env = {**os.environ, "LLMP_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
+    if a.tiny:
+        a.steps, a.batch = 2, 2
+        folder = tiny_model(home / "tiny-llama")
+    else:
+        folder = Path(a.model) if a.model else dequantized_folder(get_model("smollm2-135m-instruct").path)
+    env = {**os.environ, "LLMP_HOME": str(home), "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": str(os.cpu_count())}
     llmp = [sys.executable, "-m", "llm_practice", "train", "run", str(ROOT / "recipes" / "sft-lora-demo.yaml")]
-    common = [f"model={folder}", f"data={DATA}", f"max_steps={a.steps}", f"per_device_train_batch_size={a.batch}", "max_length=256",
-              "learning_rate=2e-4", "lora_rank=8", "lora_alpha=16", "save_steps=100000", "--json"]
+    common = [f"model={folder}", f"data={DATA}", f"max_steps={a.steps}", f"per_device_train_batch_size={a.batch}",
+              "max_length=256", "learning_rate=2e-4", "lora_rank=8", "lora_alpha=16", "save_steps=100000",
+              "--json"]
     results = {}
     out, peak = run([sys.executable, "-c", PLAIN, str(folder), str(DATA), str(home / "plain"), str(a.steps),
                      str(a.batch)], env)
     r = json.loads(out.split("RESULT", 1)[1])
-    results["plain TRL (SFTTrainer, padded)"] = (r["tokens"] / r["runtime"], peak)
-    for label, extra in (("llmp train (padded)", []), ("llmp train packing=true", ["packing=true"])):
-        out, peak = run([*llmp, *common, *extra, f"name={label.split()[-1].replace('=', '-')}"], env)
+    results["plain TRL (SFTTrainer, padded)"] = (r["tokens"], r["runtime"], peak)
+    for label, extra in (("llmp train (padded)", []), ("llmp train packing=true", ["packing=true"]),
+                         ("llmp train padding_free=true", ["padding_free=true"])):
+        out, peak = run([*llmp, *common, *extra, f"name={label.split()[-1].replace('=', '-').strip('()')}"], env)
         info = json.loads(out)
         log = [json.loads(x) for x in (Path(info["run"]) / "metrics.jsonl").read_text().splitlines()]
         tokens = max(x.get("num_tokens", 0) for x in log)
-        results[label] = (tokens / info["metrics"]["train_runtime"], peak)
-    base_speed, base_mem = results["plain TRL (SFTTrainer, padded)"]
-    print(f"{a.steps} steps x batch {a.batch}, LoRA r8, {folder.name} fp32, {os.cpu_count()} CPU cores")
-    print("| run | tokens/s | vs plain TRL | peak RSS MiB | vs plain TRL |")
-    print("|---|---|---|---|---|")
-    for label, (speed, mem) in results.items():
-        print(f"| {label} | {speed:,.0f} | {speed / base_speed:.2f}x | {mem:,.0f} | {mem / base_mem:.2f}x |")
+        results[label] = (tokens, info["metrics"]["train_runtime"], peak)
+    base_tokens, base_time, base_mem = results["plain TRL (SFTTrainer, padded)"]
+    rows = []
+    for label, (tokens, runtime, mem) in results.items():
+        speed = tokens / runtime
+        rows.append([label, f"{tokens:,.0f}", f"{runtime:.1f}", f"{speed:,.0f}", f"{speed / (base_tokens / base_time):.2f}x",
+                     f"{mem:,.0f}", f"{mem / base_mem:.2f}x"])
+    body = (f"{a.steps} steps x batch {a.batch}, LoRA r8 on all linear layers, max_length 256, "
+            f"{folder.name} fp32, examples/data/sft_en.jsonl, each run a fresh process one after the other. "
+            "tokens: non-padding tokens trained (TRL's num_tokens); tokens/s = tokens / train_runtime; "
+            "peak RSS = the process's VmHWM. Packing and padding-free put more real tokens in each step, "
+            "so their tokens/s is the number to compare.\n\n")
+    body += table(["run", "tokens", "train s", "tokens/s", "vs plain TRL", "peak RSS MiB", "vs plain TRL"], rows)
+    print(body)
+    write_section("train", body, libraries=["torch", "transformers", "trl", "peft"])
 
 
 if __name__ == "__main__":

@@ -13,9 +13,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from .data import build_dataset, ensure_chat_template
 from .recipe import Recipe
-from .session import RunContext, context_for
+from .session import RunContext, run_pair_stage
 
 
 class DpoRecipe(Recipe):
@@ -23,13 +22,4 @@ class DpoRecipe(Recipe):
 
 
 def run_dpo(recipe: DpoRecipe, ctx: RunContext | None = None) -> dict:
-    from trl import DPOConfig, DPOTrainer
-
-    ctx = context_for(recipe, ctx)
-    model, tokenizer, peft_config = ctx.load_model()
-    ensure_chat_template(tokenizer)
-    dataset = build_dataset("dpo", ctx.plan.records, ctx.plan.extras, pairs=recipe.pairs)
-    args = ctx.trl_args(DPOConfig)
-    trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         peft_config=peft_config, callbacks=ctx.callbacks())
-    return ctx.finish(trainer, tokenizer)
+    return run_pair_stage(recipe, ctx, "dpo", "DPOConfig", "DPOTrainer")

@@ -12,9 +12,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from .data import build_dataset, ensure_chat_template
 from .recipe import Recipe
-from .session import RunContext, context_for
+from .session import RunContext, run_pair_stage
 
 
 class KtoRecipe(Recipe):
@@ -22,13 +21,4 @@ class KtoRecipe(Recipe):
 
 
 def run_kto(recipe: KtoRecipe, ctx: RunContext | None = None) -> dict:
-    from trl import KTOConfig, KTOTrainer
-
-    ctx = context_for(recipe, ctx)
-    model, tokenizer, peft_config = ctx.load_model()
-    ensure_chat_template(tokenizer)
-    dataset = build_dataset("kto", ctx.plan.records, ctx.plan.extras, pairs=recipe.pairs)
-    args = ctx.trl_args(KTOConfig)
-    trainer = KTOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         peft_config=peft_config, callbacks=ctx.callbacks())
-    return ctx.finish(trainer, tokenizer)
+    return run_pair_stage(recipe, ctx, "kto", "KTOConfig", "KTOTrainer")

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from .data import build_dataset, ensure_chat_template
 from .recipe import Recipe
-from .session import RunContext, context_for
+from .session import RunContext, run_pair_stage
 
 
 class RmRecipe(Recipe):
@@ -25,16 +25,7 @@ class RmRecipe(Recipe):
 
 
 def run_rm(recipe: RmRecipe, ctx: RunContext | None = None) -> dict:
-    from trl import RewardConfig, RewardTrainer
-
-    ctx = context_for(recipe, ctx)
-    model, tokenizer, peft_config = ctx.load_model(head="score")
-    ensure_chat_template(tokenizer)
-    dataset = build_dataset("rm", ctx.plan.records, ctx.plan.extras, pairs=recipe.pairs)
-    args = ctx.trl_args(RewardConfig)
-    trainer = RewardTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                            peft_config=peft_config, callbacks=ctx.callbacks())
-    return ctx.finish(trainer, tokenizer)
+    return run_pair_stage(recipe, ctx, "rm", "RewardConfig", "RewardTrainer", head="score")
 
 
 def pair_accuracy(model: str, data: str | Path, pairs: str = "all") -> dict:

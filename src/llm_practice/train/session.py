@@ -245,3 +245,21 @@ def context_for(recipe: Recipe, ctx: RunContext | None) -> RunContext:
     plan = plan_run(recipe)
     start_run(plan)
     return RunContext(plan)
+
+
+def run_pair_stage(recipe, ctx: RunContext | None, stage: str, config_name: str, trainer_name: str,
+                   head: str = "causal") -> dict:
+    """The shared body of the preference stages (rm, dpo, kto): load the model (LoRA or full),
+    make sure it has a chat template, build the stage's pairs, train with TRL's trainer."""
+    import trl
+
+    from .data import build_dataset, ensure_chat_template
+
+    ctx = context_for(recipe, ctx)
+    model, tokenizer, peft_config = ctx.load_model(head=head)
+    ensure_chat_template(tokenizer)
+    dataset = build_dataset(stage, ctx.plan.records, ctx.plan.extras, pairs=recipe.pairs)
+    args = ctx.trl_args(getattr(trl, config_name))
+    trainer = getattr(trl, trainer_name)(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                                         peft_config=peft_config, callbacks=ctx.callbacks())
+    return ctx.finish(trainer, tokenizer)
