@@ -104,14 +104,19 @@ def main() -> None:
     common = [f"model={folder}", f"data={DATA}", f"max_steps={a.steps}", f"per_device_train_batch_size={a.batch}",
               "max_length=256", "learning_rate=2e-4", "lora_rank=8", "lora_alpha=16", "save_steps=100000",
               "--json"]
-    results = {}
+    results, failed = {}, {}
     out, peak = run([sys.executable, "-c", PLAIN, str(folder), str(DATA), str(home / "plain"), str(a.steps),
                      str(a.batch)], env)
     r = json.loads(out.split("RESULT", 1)[1])
     results["plain TRL (SFTTrainer, padded)"] = (r["tokens"], r["runtime"], peak)
     for label, extra in (("llmp train (padded)", []), ("llmp train packing=true", ["packing=true"]),
                          ("llmp train padding_free=true", ["padding_free=true"])):
-        out, peak = run([*llmp, *common, *extra, f"name={label.split()[-1].replace('=', '-').strip('()')}"], env)
+        try:
+            out, peak = run([*llmp, *common, *extra, f"name={label.split()[-1].replace('=', '-').strip('()')}"], env)
+        except SystemExit as e:  # one failed variant is a row saying so, not a lost run
+            print(e, file=sys.stderr)
+            failed[label] = str(e).strip().splitlines()[-1][:120]
+            continue
         info = json.loads(out)
         log = [json.loads(x) for x in (Path(info["run"]) / "metrics.jsonl").read_text().splitlines()]
         tokens = max(x.get("num_tokens", 0) for x in log)
@@ -122,12 +127,14 @@ def main() -> None:
         speed = tokens / runtime
         rows.append([label, f"{tokens:,.0f}", f"{runtime:.1f}", f"{speed:,.0f}", f"{speed / (base_tokens / base_time):.2f}x",
                      f"{mem:,.0f}", f"{mem / base_mem:.2f}x"])
+    rows += [[label, "failed", "", "", "", "", ""] for label in failed]
     body = (f"{a.steps} steps x batch {a.batch}, LoRA r8 on all linear layers, max_length 256, "
             f"{folder.name} fp32, examples/data/sft_en.jsonl, each run a fresh process one after the other. "
             "tokens: non-padding tokens trained (TRL's num_tokens); tokens/s = tokens / train_runtime; "
             "peak RSS = the process's VmHWM. Packing and padding-free put more real tokens in each step, "
             "so their tokens/s is the number to compare.\n\n")
     body += table(["run", "tokens", "train s", "tokens/s", "vs plain TRL", "peak RSS MiB", "vs plain TRL"], rows)
+    body += "".join(f"\n- {label} failed: `{why}`\n" for label, why in failed.items())
     print(body)
     write_section("train", body, libraries=["torch", "transformers", "trl", "peft"])
 

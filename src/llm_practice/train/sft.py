@@ -28,6 +28,8 @@ def run_sft(recipe: SftRecipe, ctx: RunContext | None = None) -> dict:
     ensure_chat_template(tokenizer)
     dataset = build_dataset("sft", ctx.plan.records, ctx.plan.extras, tokenizer, recipe.max_length)
     args = ctx.trl_args(SFTConfig)
+    if args.padding_free and not args.packing:
+        args.max_length = None  # the examples are cut to max_length above; TRL refuses to trust that
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          peft_config=peft_config, callbacks=ctx.callbacks())
     return ctx.finish(trainer, tokenizer)
