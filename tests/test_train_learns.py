@@ -41,6 +41,7 @@ def answers(model: str, engine: str | None, questions: list[str]) -> list[str]:
     return [chat.chat([{"role": "user", "content": q}], params).text() for q in questions]
 
 
+@pytest.mark.timeout(1800)  # minutes on 2 shared cores
 def test_sft_demo_answers_held_out_questions_it_could_not_before(llmp_home):
     probes = [json.loads(line) for line in (DATA / "sft_facts_probe_en.jsonl").read_text().splitlines()]
     trained = {json.loads(line)["messages"][1]["content"] for line in (DATA / "sft_facts_en.jsonl").read_text().splitlines()}
@@ -55,6 +56,7 @@ def test_sft_demo_answers_held_out_questions_it_could_not_before(llmp_home):
     assert not wrong, wrong
 
 
+@pytest.mark.timeout(1800)
 def test_reward_demo_ranks_held_out_pairs_better_than_chance(llmp_home):
     from llm_practice.train.rm import pair_accuracy
 

@@ -41,10 +41,16 @@ def pair_accuracy(model: str, data: str | Path, pairs: str = "all") -> dict:
     scorer, tokenizer = load_reward_model(model, torch.float32)
     ensure_chat_template(tokenizer)
 
-    def score(conversation: list[dict]) -> float:
-        ids = tokenizer.apply_chat_template(conversation, return_tensors="pt", return_dict=True)
-        with torch.no_grad():
-            return float(scorer(**ids).logits[0, 0])
+    def scores(conversations: list[list[dict]]) -> list[float]:
+        out = []
+        for i in range(0, len(conversations), 8):  # right-padded batches score as single sequences do
+            texts = [tokenizer.apply_chat_template(c, tokenize=False) for c in conversations[i:i + 8]]
+            batch = tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt")
+            with torch.no_grad():
+                out += scorer(**batch).logits[:, 0].tolist()
+        return out
 
-    right = sum(score(row["chosen"]) > score(row["rejected"]) for row in rows)
+    tokenizer.padding_side = "right"
+    chosen, rejected = scores(rows["chosen"]), scores(rows["rejected"])
+    right = sum(c > r for c, r in zip(chosen, rejected))
     return {"pairs": len(rows), "correct": right, "accuracy": right / len(rows)}
