@@ -179,6 +179,11 @@ def test_stage_trains_a_few_steps(stage, tiny, llmp_home):
     assert list((run / "checkpoints").glob("checkpoint-2"))
     if stage == "pt":
         assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    if stage == "rm":  # the held-out check of a reward model: every ordered pair of the 24 rankings scored
+        from llm_practice.train.rm import pair_accuracy
+
+        held_out = pair_accuracy(str(run), DATA / "rm_heldout_en.jsonl")
+        assert held_out["pairs"] == 72 and held_out["accuracy"] == held_out["correct"] / 72
 
 
 def test_a_lora_run_is_a_chat_model(tiny, llmp_home):
