@@ -121,5 +121,7 @@ def test_knowledge_base_tab_create_upload_chunks_search_and_cited_chat(page, tmp
     page.screenshot(path=str(ARTIFACTS / "ui-kb.png"), full_page=True)
     page.get_by_role("radio", name="中文").check()  # the tab's labels switch language too
     page.wait_for_function("() => document.querySelector('#kb-ask').innerText.includes('提问')", timeout=15_000)
-    assert page.get_by_role("tab", name="知识库").count() == 1
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('[role=tab]')).some(t => t.innerText.trim() === '知识库')",
+        timeout=15_000)
     page.get_by_role("radio", name="English").check()

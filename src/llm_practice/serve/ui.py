@@ -152,7 +152,9 @@ def build_ui(ctx):
                     updates.append(gr.update(label=texts[lang]))
             return updates
 
-        language.change(switch, language, components)
+        # One queue for the opening language and the user's switches, in the order they arrive:
+        # otherwise a slow opening (many components) can finish after a quick click and undo it.
+        language.change(switch, language, components, concurrency_id="ui-language")
 
         def opening(request):
             """Open in the browser's language (Accept-Language), else the server's LLMP_LANG."""
@@ -163,7 +165,7 @@ def build_ui(ctx):
         # postponed annotations would leave it the string "gr.Request", which it cannot resolve.
         opening.__annotations__ = {"request": gr.Request}
 
-        blocks.load(opening, None, [language, *components])
+        blocks.load(opening, None, [language, *components], concurrency_id="ui-language")
     return blocks
 
 
