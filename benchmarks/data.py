@@ -183,7 +183,7 @@ def executors(n_docs: int, files: int = 8) -> None:
     write_section("data_executors", (
         f"`llmp data prepare-pt` on {len(docs):,} documents (~750 characters, zh and en, one in ten "
         f"a planted near-duplicate) in {files} JSONL files, into a folder of JSONL shards; Ray "
-        "started locally on this machine (start-up timed apart); run alone under `/work/wt/heavy`, "
+        "started locally on this machine (start-up timed apart); run with nothing else benchmarking, "
         f"load average {load:.1f} on {os.cpu_count()} cores when it ended. Shards byte-identical "
         f"across the four runs: {len(kept) == 1}.\n\n"
         + table(["executor", "workers", "whole run docs/s", "seconds", "map step alone docs/s",
