@@ -122,19 +122,6 @@ class Scorer:
 
     # ---- forward passes ------------------------------------------------------------------------
 
-    def _batches(self, seqs: list[_Seq]) -> list[list[_Seq]]:
-        order = sorted(seqs, key=lambda s: -len(s.tokens))
-        batches, current = [], []
-        for seq in order:
-            width = len(current[0].tokens) if current else len(seq.tokens)
-            if current and width * (len(current) + 1) > self.batch_tokens:
-                batches.append(current)
-                current = []
-            current.append(seq)
-        if current:
-            batches.append(current)
-        return batches
-
     def _forward(self, ids, mask, rows, cols, cache=None):
         """Log-softmax rows at the (row, position) pairs `rows`, `cols` only.
 
