@@ -50,6 +50,24 @@ def test_tab_builds_with_english_and_chinese_labels(llmp_home):
     assert {t["zh"] for t in labels.values()} >= {"训练", "开始训练", "等价的命令行", "训练记录"}
 
 
+def test_log_keeps_the_command_on_top_of_a_long_run(llmp_home):
+    # a fast machine redraws the progress bar thousands of times: the command line must not scroll off
+    from llm_practice.serve.tab_train import LOG_TAIL, log_path, log_tail
+
+    path = log_path("long")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bar = "".join(f"\rsft long {i}/100000 steps loss 1.0000" for i in range(5000))
+    lines = [f"line {i}" for i in range(100)]
+    path.write_text("$ llmp train r.yaml max_steps=100000\n" + bar + "\n" + "\n".join(lines) + "\nError: stopped\n",
+                    encoding="utf-8")
+    shown = log_tail("long").splitlines()
+    assert shown[0] == "$ llmp train r.yaml max_steps=100000"
+    assert shown[-1] == "Error: stopped" and len(shown) == LOG_TAIL
+    path.write_text("$ llmp train r.yaml\n" + bar + "\nError: stopped\n", encoding="utf-8")
+    assert log_tail("long").splitlines() == ["$ llmp train r.yaml", "sft long 4999/100000 steps loss 1.0000",
+                                             "Error: stopped"]
+
+
 @pytest.mark.integration
 def test_browser_starts_watches_and_stops_a_run(tmp_path_factory, shared_cache):
     from .browser import ARTIFACTS, chromium

@@ -203,16 +203,23 @@ def loss_points(name: str):
 
 
 def log_tail(name: str) -> str:
-    """The last lines of the run's output; a progress bar redrawn with \\r shows as its latest state."""
+    """The command line, then the last lines of the run's output; a progress bar redrawn with \\r
+    shows as its latest state. A long run's redraws fill the file, so the tail is read from the end
+    and the command (the file's first line) is kept on top however long the file grows."""
     try:
         with log_path(name).open("rb") as f:
-            f.seek(max(0, f.seek(0, 2) - 65536))
-            text = f.read().decode("utf-8", errors="replace")
+            head = f.readline()
+            start = max(f.tell(), f.seek(0, 2) - 65536)
+            f.seek(start)
+            tail = f.read()
     except (OSError, TypeError):
         return ""
-    text = ANSI.sub("", text)
+    if start > len(head):  # the tail starts mid-line: drop up to the next line or redraw
+        tail = re.split(rb"[\r\n]", tail, maxsplit=1)[-1]
+    text = ANSI.sub("", (head + tail).decode("utf-8", errors="replace"))
     lines = [part.rstrip("\r").rsplit("\r", 1)[-1] for part in text.split("\n")]
-    return "\n".join(line for line in lines[-LOG_TAIL:] if line.strip())
+    lines = [line for line in lines if line.strip()]
+    return "\n".join(lines[:1] + lines[1:][-(LOG_TAIL - 1):])
 
 
 def status_line(jobs: TrainJobs, name: str) -> str:
