@@ -40,18 +40,9 @@ LIBRARIES = ["torch", "transformers", "lm-eval"]
 
 def tiny_model(folder: Path, like: Path) -> Path:
     """A 2-layer Llama from a config with the bundled model's tokenizer (llama.cpp converts it)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from llm_practice.models.tiny import tiny_llama
 
-    tokenizer = AutoTokenizer.from_pretrained(like)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                         tie_word_embeddings=True)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return tiny_llama(folder, like)
 
 
 WRAP = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[2:]); "

@@ -151,19 +151,12 @@ def test_shared_prefixes_group_by_subject_not_by_common_header():
 def test_prefix_sharing_scores_as_whole_sequences(tmp_path, bundled_folder):
     """The few-shot prefix run once from its keys and values gives the same log-likelihoods as each
     prompt run whole (a 2-layer model built from a config with the bundled tokenizer)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
     from llm_practice.evaluate.mcq import McqConfig, build_prompt, load_benchmark
     from llm_practice.evaluate.scorer import Scorer
     from llm_practice.evaluate.target import resolve_model
+    from llm_practice.models.tiny import tiny_llama
 
-    tokenizer = AutoTokenizer.from_pretrained(bundled_folder)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(tmp_path / "tiny")
-    tokenizer.save_pretrained(tmp_path / "tiny")
+    tiny_llama(tmp_path / "tiny", bundled_folder, max_positions=1024)
     _, questions, dev = load_benchmark(MCQ, McqConfig(shots=2, limit=3, subjects=["basic_science", "chinese_geography"]))
     requests = []
     for subject, qs in questions.items():

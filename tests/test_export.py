@@ -39,19 +39,9 @@ def bundled_folder():
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory, bundled_folder) -> Path:
     """A 2-layer Llama with SmolLM2's tokenizer and chat template (about 3.3M parameters)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from llm_practice.models.tiny import tiny_llama
 
-    folder = tmp_path_factory.mktemp("tiny-base")
-    tokenizer = AutoTokenizer.from_pretrained(bundled_folder)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                         tie_word_embeddings=True)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return tiny_llama(tmp_path_factory.mktemp("tiny-base"), bundled_folder, max_positions=256)
 
 
 def test_merge_equals_the_adapter_and_is_registered(llmp_home, tiny_base):

@@ -20,21 +20,14 @@ def bundled_folder() -> Path:
 
 def build_tiny_model(out: Path) -> Path:
     """A 2-layer Llama (hidden 32) with SmolLM2's real tokenizer and chat template: fast to train."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers import AutoTokenizer
 
     from llm_practice.models.bundled import bundled_gguf_path
+    from llm_practice.models.tiny import tiny_llama
 
     gguf = bundled_gguf_path()
-    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                      tie_word_embeddings=True, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                      pad_token_id=tok.pad_token_id)
-    LlamaForCausalLM(cfg).save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    return tiny_llama(out, tokenizer, hidden_size=32, intermediate_size=64)
 
 
 def tensors(folder: Path, name: str) -> dict:
