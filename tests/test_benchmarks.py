@@ -41,12 +41,11 @@ def test_scripts_are_found():
 @pytest.mark.integration
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_benchmark_runs_tiny(script, tmp_path):
-    source = script.read_text(encoding="utf-8")
-    if "--tiny" not in source and "add_tiny_flag" not in source:
-        pytest.skip(f"{script.name} has no --tiny mode yet (see benchmarks/machine.py)")
     doc = tmp_path / "benchmarks.md"
     real = machine.DOC.read_bytes()
     proc = run_script(script, doc, "--tiny")
+    if proc.returncode == machine.CANNOT_RUN and "cannot run without its input" in proc.stderr:
+        pytest.skip(proc.stderr.strip())  # e.g. rag.py without Debian's man pages installed
     assert proc.returncode == 0, f"{script.name} --tiny failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
     text = doc.read_text(encoding="utf-8")
     from llm_practice.chat.cpu_backend import cpu_model

@@ -92,6 +92,43 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(samples):
     assert run_llmp("kb", "add", "docs", str(samples["notes.txt"])).returncode == 0
 
 
+def test_resident_vectors_give_the_stores_results_and_older_stores_still_search(samples, tmp_path, monkeypatch):
+    """Search runs on the exact in-memory copy of the vectors (rag/dense.py); it must rank what the
+    store ranks, and a knowledge base without that copy (written by an older version, or whose
+    latest add crashed before its rebuild) must still find every live document."""
+    import numpy as np
+
+    from llm_practice.rag.filters import MetadataFilter
+
+    kb = create_kb("docs")
+    kb.add([str(samples["guide.md"].parent)])
+    matrix = kb.folder / "lexical" / "vectors.npy"
+    assert np.load(matrix).shape == (kb.store.count(), 384)
+    queries = [("端口在哪里设置？", []), ("When is the maintenance window?", []),
+               ("lamp blinks fuse", [MetadataFilter.parse("type=pdf")]), ("active volcano", [])]
+
+    def answers(base):
+        return [[(r.source, round(r.score, 4), r.metadata["dense"]) for r in base.search(q, k=4, filters=f)]
+                for q, f in queries]
+
+    resident = answers(KnowledgeBase("docs"))
+    assert KnowledgeBase("docs").lexical().dense is not None
+    matrix.unlink()  # as an older version wrote it: no vectors.npy
+    old = KnowledgeBase("docs")
+    assert old.lexical().dense is None
+    assert answers(old) == resident  # same sources, order and scores from the store's own search
+    assert resident[1][0][0].endswith("notes.txt") and resident[2][0][0].endswith("manual.pdf#page=2")
+    # an add whose rebuild never ran (kill -9): the new document is live but not in the snapshot
+    kb.remove(str(samples["table.csv"]))  # every rebuild (add, rm) writes the copy again
+    assert np.load(matrix).shape == (kb.store.count(), 384)
+    monkeypatch.setattr(KnowledgeBase, "_rebuild_lexical", lambda self, manifest: None)
+    extra = tmp_path / "ferry.txt"
+    extra.write_text("The ferry to Lumora leaves pier 9 at 07:15 every weekday.", encoding="utf-8")
+    KnowledgeBase("docs").add([str(extra)])
+    top = KnowledgeBase("docs").search("When does the ferry to Lumora leave?", k=1)[0]
+    assert top.source == str(extra) and top.metadata["dense"] is not None
+
+
 def test_kill_9_during_add_leaves_whole_documents_and_a_rerun_finishes(tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()

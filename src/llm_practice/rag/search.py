@@ -63,16 +63,23 @@ def hybrid_search(kb, query: str, k: int = 5, filters: list[MetadataFilter] | No
         raise ConfigError("-k", f"must be at least 1, got {k}.")
     filters = filters or []
     n = candidates or max(4 * k, 20)
-    excluded = kb.excluded_docs()
-    live = {e.doc_id for e in kb.manifest.files.values()}
+    manifest = kb.manifest  # read once: it is parsed from disk on each access
+    excluded = manifest.pending + manifest.garbage
+    live = {e.doc_id for e in manifest.files.values()}
     vector = kb.embedder.embed([query], "query")[0]
-    dense = [(row, sim) for row, sim in kb.store.search(vector, n, filters, excluded) if row["doc_id"] in live]
     lexical_index = kb.lexical()
+    matrix = lexical_index.dense if lexical_index is not None else None
+    if matrix is not None and matrix.covers(live):  # exact, in memory (dense.py)
+        skip = set(excluded)
+        dense = matrix.search(vector, n, lambda row: row["doc_id"] in live and row["doc_id"] not in skip
+                              and all(f.matches(row) for f in filters))
+    else:  # no snapshot, or one that misses a live document: the store's own search
+        dense = [(row, sim) for row, sim in kb.store.search(vector, n, filters, excluded) if row["doc_id"] in live]
     lexical = []
     if lexical_index is not None:
         lexical = [(row, s, share) for row, s, share in lexical_index.search(query, n * 3, set(excluded))
                    if row["doc_id"] in live and all(f.matches(row) for f in filters)][:n]
-    floor = DENSE_FLOOR.get(kb.config.embedder, DEFAULT_DENSE_FLOOR)
+    floor = DENSE_FLOOR.get(manifest.config.embedder, DEFAULT_DENSE_FLOOR)
     fused: dict[str, dict] = {}
     for rank, (row, sim) in enumerate(dense):
         entry = fused.setdefault(row["id"], {"row": row, "rrf": 0.0, "dense": None, "lexical": None, "share": 0.0})

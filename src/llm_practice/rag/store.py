@@ -37,6 +37,12 @@ class VectorStore(ABC):
     def rows(self, fields: tuple[str, ...] = ROW_FIELDS) -> list[dict]:
         """Every row (without vectors)."""
 
+    def rows_with_vectors(self, fields: tuple[str, ...] = ROW_FIELDS):
+        """(every row, their vectors as one (n, dim) float32 matrix) for a store whose own vector
+        search is a flat scan, so the knowledge base keeps an exact copy to search in memory
+        (dense.py); None for a store with its own index (Milvus)."""
+        return None
+
     @abstractmethod
     def doc_ids(self) -> set[str]:
         """The documents that have rows."""

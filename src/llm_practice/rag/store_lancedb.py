@@ -46,6 +46,14 @@ class LanceStore(VectorStore):
     def rows(self, fields: tuple[str, ...] = ROW_FIELDS) -> list[dict]:
         return self._table.to_arrow().select(list(fields)).to_pylist()
 
+    def rows_with_vectors(self, fields: tuple[str, ...] = ROW_FIELDS):
+        import numpy as np
+
+        table = self._table.to_arrow()
+        column = table.column("vector").combine_chunks()
+        vectors = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+        return table.select(list(fields)).to_pylist(), vectors.reshape(len(table), self.dim)
+
     def doc_ids(self) -> set[str]:
         return set(self._table.to_arrow().column("doc_id").to_pylist())
 
