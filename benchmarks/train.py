@@ -9,7 +9,9 @@ other. Reported: tokens/s (tokens in the batches / train_runtime) and peak RSS (
 process. Then `llmp train` with `packing=true` (BFD packing, padding-free batches) on the same data.
 The plain script is what a TRL user writes: `SFTTrainer` on the conversational `messages`
 dataset, loss on every token (SmolLM2's chat template has no `{% generation %}` markers, so TRL's
-`assistant_only_loss` cannot be used with it).
+`assistant_only_loss` cannot be used with it). The masking does not change the work: on CPU, TRL
+1.16's fused LM head scores every position, masked or not. Precision is each side's default:
+TRL's `bf16=True` autocast; `llmp train`'s the same on CPUs with native bf16 (the note above the table says which).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ peft = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CA
 trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok, peft_config=peft)
 res = trainer.train()
 tokens = max(h.get("num_tokens", 0) for h in trainer.state.log_history)
-print("RESULT", json.dumps({"tokens": tokens, "runtime": res.metrics["train_runtime"]}))
+print("RESULT", json.dumps({"tokens": tokens, "runtime": res.metrics["train_runtime"], "bf16": args.bf16}))
 '''
 
 
@@ -109,6 +111,9 @@ def main() -> None:
                      str(a.batch)], env)
     r = json.loads(out.split("RESULT", 1)[1])
     results["plain TRL (SFTTrainer, padded)"] = (r["tokens"], r["runtime"], peak)
+    from llm_practice.train.session import cpu_bf16_autocast
+
+    precision = (f"plain TRL bf16={r['bf16']}, llmp bf16={cpu_bf16_autocast('auto')} (autocast on fp32 weights)")
     for label, extra in (("llmp train (padded)", []), ("llmp train packing=true", ["packing=true"]),
                          ("llmp train padding_free=true", ["padding_free=true"])):
         try:
@@ -129,7 +134,8 @@ def main() -> None:
                      f"{mem:,.0f}", f"{mem / base_mem:.2f}x"])
     rows += [[label, "failed", "", "", "", "", ""] for label in failed]
     body = (f"{a.steps} steps x batch {a.batch}, LoRA r8 on all linear layers, max_length 256, "
-            f"{folder.name} fp32, examples/data/sft_en.jsonl, each run a fresh process one after the other. "
+            f"{folder.name} fp32 weights, {precision}, examples/data/sft_en.jsonl, each run a fresh process "
+            "one after the other. "
             "tokens: non-padding tokens trained (TRL's num_tokens); tokens/s = tokens / train_runtime; "
             "peak RSS = the process's VmHWM. Packing and padding-free put more real tokens in each step, "
             "so their tokens/s is the number to compare.\n\n")
