@@ -10,8 +10,9 @@ process. Then `llmp train` with `packing=true` (BFD packing, padding-free batche
 The plain script is what a TRL user writes: `SFTTrainer` on the conversational `messages`
 dataset, loss on every token (SmolLM2's chat template has no `{% generation %}` markers, so TRL's
 `assistant_only_loss` cannot be used with it). The masking does not change the work: on CPU, TRL
-1.16's fused LM head scores every position, masked or not. Precision is each side's default:
-TRL's `bf16=True` autocast; `llmp train`'s the same on CPUs with native bf16 (the note above the table says which).
+1.16's fused LM head scores every position, masked or not. Precision: TRL's default is `bf16=True`,
+autocast on CPU too; `llmp train` keeps fp32 on CPU unless told, so the compared llmp runs get the
+plain script's own `bf16` value, and one more row shows llmp's fp32 default.
 """
 
 from __future__ import annotations
@@ -111,13 +112,14 @@ def main() -> None:
                      str(a.batch)], env)
     r = json.loads(out.split("RESULT", 1)[1])
     results["plain TRL (SFTTrainer, padded)"] = (r["tokens"], r["runtime"], peak)
-    from llm_practice.train.session import cpu_bf16_autocast
-
-    precision = (f"plain TRL bf16={r['bf16']}, llmp bf16={cpu_bf16_autocast('auto')} (autocast on fp32 weights)")
-    for label, extra in (("llmp train (padded)", []), ("llmp train packing=true", ["packing=true"]),
-                         ("llmp train padding_free=true", ["padding_free=true"])):
+    same = f"bf16={str(r['bf16']).lower()}"  # the plain script's precision (TRL's default)
+    precision = f"{same} (autocast on the fp32 weights) on both sides unless the row says otherwise"
+    for name, label, extra in (("padded", f"llmp train (padded) {same}", [same]),
+                               ("packing", f"llmp train packing=true {same}", ["packing=true", same]),
+                               ("padding-free", f"llmp train padding_free=true {same}", ["padding_free=true", same]),
+                               ("fp32", "llmp train (padded), llmp's CPU default bf16=false", ["bf16=false"])):
         try:
-            out, peak = run([*llmp, *common, *extra, f"name={label.split()[-1].replace('=', '-').strip('()')}"], env)
+            out, peak = run([*llmp, *common, *extra, f"name={name}"], env)
         except SystemExit as e:  # one failed variant is a row saying so, not a lost run
             print(e, file=sys.stderr)
             failed[label] = str(e).strip().splitlines()[-1][:120]

@@ -162,8 +162,12 @@ class RunContext:
         os.environ["TENSORBOARD_LOGGING_DIR"] = str(self.plan.run.path / "tensorboard")
         if not torch.cuda.is_available():
             values["use_cpu"] = True
+            # TRL defaults to bf16 autocast, on CPU too (about 1.4x the speed on CPUs with native bf16,
+            # docs/benchmarks.md `## train`). We keep fp32 unless the recipe says `bf16: true`: the
+            # demo recipes are tuned in fp32, and under bf16 autocast the SFT demo answered one
+            # held-out probe with a loop (tests/test_train_learns.py).
             if "bf16" not in recipe.trainer:
-                values["bf16"] = cpu_bf16_autocast(recipe.dtype)
+                values["bf16"] = False
         if "ddp_backend" in fields and int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available():
             values.setdefault("ddp_backend", "gloo")
         return config_cls(**{k: v for k, v in values.items() if k in fields})
@@ -202,22 +206,6 @@ class RunContext:
                                    metrics=metrics)
             write_card(run, plan, info)
         return metrics
-
-
-def cpu_bf16_autocast(dtype: str) -> bool:
-    """Whether a CPU run trains under bf16 autocast, TRL's own default (`bf16=True`).
-
-    Only where the CPU computes bf16 natively (AVX512-BF16 or AMX): there it is about 1.4x the
-    speed of fp32 at less activation memory (docs/benchmarks.md `## train`); elsewhere bf16 is
-    emulated and slower than fp32. `dtype: float32` asks for pure fp32; a recipe's own `bf16` wins.
-    """
-    import torch
-
-    if dtype == "bfloat16":
-        return True
-    if dtype != "auto":
-        return False
-    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
 def _report_to() -> list[str]:
