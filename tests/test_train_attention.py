@@ -12,7 +12,7 @@ from llm_practice.train import load_recipe, plan_run, train
 from .train_helpers import DATA, build_tiny_model
 
 
-def tiny_llama():
+def llama_in_memory():
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -28,7 +28,7 @@ def test_flattened_documents_see_only_themselves():
 
     from llm_practice.train.attention import use_document_attention
 
-    model = tiny_llama()
+    model = llama_in_memory()
     docs = [torch.randint(0, 64, (n,)) for n in (5, 9, 3)]
     alone = [model(input_ids=d[None]).logits[0] for d in docs]
     assert use_document_attention(model) and model.config._attn_implementation == "llmp_sdpa_varlen"
