@@ -9,7 +9,10 @@ other. Reported: tokens/s (tokens in the batches / train_runtime) and peak RSS (
 process. Then `llmp train` with `packing=true` (BFD packing, padding-free batches) on the same data.
 The plain script is what a TRL user writes: `SFTTrainer` on the conversational `messages`
 dataset, loss on every token (SmolLM2's chat template has no `{% generation %}` markers, so TRL's
-`assistant_only_loss` cannot be used with it).
+`assistant_only_loss` cannot be used with it). The masking does not change the work: on CPU, TRL
+1.16's fused LM head scores every position, masked or not. Precision: TRL's default is `bf16=True`,
+autocast on CPU too; `llmp train` keeps fp32 on CPU unless told, so the compared llmp runs get the
+plain script's own `bf16` value, and one more row shows llmp's fp32 default.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ peft = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CA
 trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok, peft_config=peft)
 res = trainer.train()
 tokens = max(h.get("num_tokens", 0) for h in trainer.state.log_history)
-print("RESULT", json.dumps({"tokens": tokens, "runtime": res.metrics["train_runtime"]}))
+print("RESULT", json.dumps({"tokens": tokens, "runtime": res.metrics["train_runtime"], "bf16": args.bf16}))
 '''
 
 
@@ -109,10 +112,14 @@ def main() -> None:
                      str(a.batch)], env)
     r = json.loads(out.split("RESULT", 1)[1])
     results["plain TRL (SFTTrainer, padded)"] = (r["tokens"], r["runtime"], peak)
-    for label, extra in (("llmp train (padded)", []), ("llmp train packing=true", ["packing=true"]),
-                         ("llmp train padding_free=true", ["padding_free=true"])):
+    same = f"bf16={str(r['bf16']).lower()}"  # the plain script's precision (TRL's default)
+    precision = f"{same} (autocast on the fp32 weights) on both sides unless the row says otherwise"
+    for name, label, extra in (("padded", f"llmp train (padded) {same}", [same]),
+                               ("packing", f"llmp train packing=true {same}", ["packing=true", same]),
+                               ("padding-free", f"llmp train padding_free=true {same}", ["padding_free=true", same]),
+                               ("fp32", "llmp train (padded), llmp's CPU default bf16=false", ["bf16=false"])):
         try:
-            out, peak = run([*llmp, *common, *extra, f"name={label.split()[-1].replace('=', '-').strip('()')}"], env)
+            out, peak = run([*llmp, *common, *extra, f"name={name}"], env)
         except SystemExit as e:  # one failed variant is a row saying so, not a lost run
             print(e, file=sys.stderr)
             failed[label] = str(e).strip().splitlines()[-1][:120]
@@ -129,7 +136,8 @@ def main() -> None:
                      f"{mem:,.0f}", f"{mem / base_mem:.2f}x"])
     rows += [[label, "failed", "", "", "", "", ""] for label in failed]
     body = (f"{a.steps} steps x batch {a.batch}, LoRA r8 on all linear layers, max_length 256, "
-            f"{folder.name} fp32, examples/data/sft_en.jsonl, each run a fresh process one after the other. "
+            f"{folder.name} fp32 weights, {precision}, examples/data/sft_en.jsonl, each run a fresh process "
+            "one after the other. "
             "tokens: non-padding tokens trained (TRL's num_tokens); tokens/s = tokens / train_runtime; "
             "peak RSS = the process's VmHWM. Packing and padding-free put more real tokens in each step, "
             "so their tokens/s is the number to compare.\n\n")
