@@ -25,6 +25,11 @@ class RmRecipe(Recipe):
 
 
 def run_rm(recipe: RmRecipe, ctx: RunContext | None = None) -> dict:
+    from transformers import set_seed
+
+    # The score head is new weights drawn when the model loads, before TRL seeds its trainer:
+    # seed first, so the same recipe starts from the same head whatever ran before in the process.
+    set_seed(recipe.seed)
     return run_pair_stage(recipe, ctx, "rm", "RewardConfig", "RewardTrainer", head="score")
 
 
@@ -46,7 +51,8 @@ def pair_accuracy(model: str, data: str | Path, pairs: str = "all") -> dict:
     ensure_chat_template(tokenizer)
 
     texts = [tokenizer.apply_chat_template(c, tokenize=False) for c in [*rows["chosen"], *rows["rejected"]]]
-    unique = sorted(set(texts), key=len)  # a ranked list's answers sit in several pairs: score each once
+    # a ranked list's answers sit in several pairs: score each once, similar lengths batched together
+    unique = sorted(set(texts), key=lambda t: (len(t), t))
     tokenizer.padding_side = "right"  # right-padded batches score as single sequences do
     score: dict[str, float] = {}
     for i in range(0, len(unique), 8):
