@@ -25,6 +25,11 @@ class RmRecipe(Recipe):
 
 
 def run_rm(recipe: RmRecipe, ctx: RunContext | None = None) -> dict:
+    from transformers import set_seed
+
+    # The score head is new weights drawn when the model loads, before TRL seeds its trainer:
+    # seed first, so the same recipe starts from the same head whatever ran before in the process.
+    set_seed(recipe.seed)
     return run_pair_stage(recipe, ctx, "rm", "RewardConfig", "RewardTrainer", head="score")
 
 
@@ -33,24 +38,27 @@ def pair_accuracy(model: str, data: str | Path, pairs: str = "all") -> dict:
     ranked pair higher, on any ranked data `llmp data` reads (e.g. held-out pairs)."""
     import torch
 
+    from ..settings import get_settings
     from .data import read_stage_records
     from .rewards import load_reward_model
+
+    if get_settings().threads:  # LLMP_THREADS, as the chat engines and the scorer honour it
+        torch.set_num_threads(get_settings().threads)
 
     records, extras, _ = read_stage_records(Path(data), "rm")
     rows = build_dataset("rm", records, extras, pairs=pairs)
     scorer, tokenizer = load_reward_model(model, torch.float32)
     ensure_chat_template(tokenizer)
 
-    def scores(conversations: list[list[dict]]) -> list[float]:
-        out = []
-        for i in range(0, len(conversations), 8):  # right-padded batches score as single sequences do
-            texts = [tokenizer.apply_chat_template(c, tokenize=False) for c in conversations[i:i + 8]]
-            batch = tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt")
-            with torch.no_grad():
-                out += scorer(**batch).logits[:, 0].tolist()
-        return out
-
-    tokenizer.padding_side = "right"
-    chosen, rejected = scores(rows["chosen"]), scores(rows["rejected"])
+    texts = [tokenizer.apply_chat_template(c, tokenize=False) for c in [*rows["chosen"], *rows["rejected"]]]
+    # a ranked list's answers sit in several pairs: score each once, similar lengths batched together
+    unique = sorted(set(texts), key=lambda t: (len(t), t))
+    tokenizer.padding_side = "right"  # right-padded batches score as single sequences do
+    score: dict[str, float] = {}
+    for i in range(0, len(unique), 8):
+        batch = tokenizer(unique[i:i + 8], add_special_tokens=False, padding=True, return_tensors="pt")
+        with torch.no_grad():
+            score.update(zip(unique[i:i + 8], scorer(**batch).logits[:, 0].tolist()))
+    chosen, rejected = [score[t] for t in texts[:len(rows)]], [score[t] for t in texts[len(rows):]]
     right = sum(c > r for c, r in zip(chosen, rejected))
     return {"pairs": len(rows), "correct": right, "accuracy": right / len(rows)}
