@@ -55,3 +55,11 @@ def ui_server(tmp_path_factory, shared_cache):
     with LiveServer("--parallel", "2", home=tmp_path_factory.mktemp("home"), cache=shared_cache) as live:
         yield live
 
+
+
+@pytest.fixture(scope="session")
+def shared_commands(tmp_path_factory):
+    """Long tutorial commands (demo training runs, eval, export), run once per session: tests/shared_commands.py."""
+    from .shared_commands import SharedCommands
+
+    return SharedCommands(tmp_path_factory.mktemp("shared-commands"))
