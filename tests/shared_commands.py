@@ -74,7 +74,9 @@ def _snapshot(work: Path) -> dict[str, tuple[int, int]]:
     return seen
 
 
-def _place(source: Path, target: Path) -> None:
+def _place(source: Path, target: Path, paths: tuple[str, str] | None = None) -> None:
+    """Copy `source` to `target`; a small text file gets the recording work folder's path replaced
+    by this one's (run cards, registry entries), so each workspace points at its own files."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() or target.is_symlink():
         target.unlink()
@@ -84,6 +86,15 @@ def _place(source: Path, target: Path) -> None:
             return
         except OSError:  # another file system
             pass
+    if paths:
+        try:
+            text = source.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if paths[0] in text:
+                target.write_text(text.replace(*paths), encoding="utf-8")
+                return
     shutil.copy2(source, target)
 
 
@@ -103,7 +114,7 @@ class SharedCommands:
             result = self.results[command] = self._record(command, work, env, timeout)
         elif command not in done:
             for rel in result.files:
-                _place(result.stash / rel, work / rel)
+                _place(result.stash / rel, work / rel, (str(result.ran_in), str(work)))
         done.add(command)
         return result
 

@@ -13,6 +13,7 @@ alone first brings in the shared steps of the chapters before it, so chapter 10 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -27,8 +28,12 @@ ALL_PAGES = [(lang, page) for lang in LANGS for page in pages(lang)]
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, shared_cache) -> dict[str, Path]:
-    """One work folder and one LLMP_HOME per language for the whole module."""
-    return {lang: make_workspace(tmp_path_factory.mktemp(f"tutorial-{lang}")) for lang in LANGS}
+    """One work folder and one LLMP_HOME per language for the whole module (removed after it: full
+    fine-tuning runs keep gigabytes of checkpoints)."""
+    spaces = {lang: make_workspace(tmp_path_factory.mktemp(f"tutorial-{lang}")) for lang in LANGS}
+    yield spaces
+    for work in spaces.values():
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_both_languages_have_the_same_chapters():
@@ -67,14 +72,17 @@ def test_a_shared_step_runs_once_and_every_workspace_gets_its_files(tmp_path):
     """What the zh page trained, the en page finds in its own LLMP_HOME, and the output both check is the same."""
     shared = SharedCommands(tmp_path / "stash")
     counter = tmp_path / "runs-counted"
-    command = f"echo x >> {counter}; mkdir -p llmp-home/runs/demo; echo weights > llmp-home/runs/demo/final.bin; echo finished"
+    command = (f"echo x >> {counter}; mkdir -p llmp-home/runs/demo; echo weights > llmp-home/runs/demo/final.bin; "
+               "echo $LLMP_HOME/runs/demo > llmp-home/runs/demo/card.md; echo finished")
     zh, en = (make_workspace(tmp_path / lang) for lang in ("zh", "en"))
     (zh / "before.txt").write_text("not written by the command")
     first = shared.run(command, zh, learner_env("zh", zh, tmp_path))
     second = shared.run(command, en, learner_env("en", en, tmp_path))
     assert counter.read_text() == "x\n"  # ran once
-    assert first is second and first.output == "finished\n" and first.files == ["llmp-home/runs/demo/final.bin"]
+    assert first is second and first.output == "finished\n"
+    assert first.files == ["llmp-home/runs/demo/card.md", "llmp-home/runs/demo/final.bin"]
     assert (en / "llmp-home/runs/demo/final.bin").read_text() == "weights\n"
+    assert (en / "llmp-home/runs/demo/card.md").read_text() == f"{en}/llmp-home/runs/demo\n"  # its own path
     assert not (en / "before.txt").exists()
 
 
