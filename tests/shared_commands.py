@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -48,6 +49,20 @@ def make_workspace(work: Path) -> Path:
         if (ROOT / name).exists() and not (work / name).exists():
             (work / name).symlink_to(ROOT / name)
     return work
+
+
+def run_shell(command: str, work: Path, env: dict[str, str], timeout: float) -> tuple[int, str]:
+    """`command` in a shell from `work`: its exit code and its output (stdout, then stderr). It runs in
+    its own process group, so a timeout or an interrupted test ends every process it started (killing
+    only the shell would leave a training `llmp` running on)."""
+    with subprocess.Popen(command, shell=True, cwd=work, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    return proc.returncode, out + err
 
 
 @dataclass
@@ -121,10 +136,10 @@ class SharedCommands:
     def _record(self, command: str, work: Path, env: dict[str, str], timeout: float) -> Result:
         before = _snapshot(work)
         start = time.monotonic()
-        done = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
+        code, output = run_shell(command, work, env, timeout)
         seconds = time.monotonic() - start
         written = sorted(rel for rel, sig in _snapshot(work).items() if before.get(rel) != sig)
         folder = self.stash / f"{len(self.results):02d}"
         for rel in written:
             _place(work / rel, folder / rel)
-        return Result(command, done.returncode, done.stdout + done.stderr, seconds, work, folder, written)
+        return Result(command, code, output, seconds, work, folder, written)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .shared_commands import SFT_DEMO, SharedCommands, learner_env, make_workspace
+from .shared_commands import SFT_DEMO, SharedCommands, learner_env, make_workspace, run_shell
 from .tutorial_pages import TUTORIAL, missing, pages, steps
 
 LANGS = ("zh", "en")
@@ -86,6 +86,15 @@ def test_a_shared_step_runs_once_and_every_workspace_gets_its_files(tmp_path):
     assert not (en / "before.txt").exists()
 
 
+def test_a_step_that_runs_too_long_leaves_no_process_behind(tmp_path):
+    """A shell does not pass a kill on to its children: the whole process group goes."""
+    work = make_workspace(tmp_path / "work")
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_shell("sleep 30.4242; echo late", work, learner_env("en", work, tmp_path), timeout=1)
+    left = subprocess.run(["pgrep", "-f", "^sleep 30.4242"], capture_output=True, text=True).stdout.split()
+    assert not left
+
+
 @pytest.mark.integration
 @pytest.mark.timeout(2400)  # a chapter with training steps, on 2 shared cores
 @pytest.mark.parametrize(("lang", "page"), ALL_PAGES, ids=[f"{lang}/{p.stem}" for lang, p in ALL_PAGES])
@@ -100,9 +109,7 @@ def test_page_commands_run(lang, page, workspace, shared_cache, shared_commands)
             done = shared_commands.run(step.command, work, env)
             code, output = done.returncode, done.output
         else:
-            ran = subprocess.run(step.command, shell=True, cwd=work, env=env, capture_output=True, text=True,
-                                 timeout=600)
-            code, output = ran.returncode, ran.stdout + ran.stderr
+            code, output = run_shell(step.command, work, env, timeout=600)
         assert code == step.exit_code, (
             f"{step.where}: `{step.command}` exited {code}, the page says {step.exit_code}\n{output[-3000:]}")
         lost = missing(step.expects, output)
