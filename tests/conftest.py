@@ -7,6 +7,7 @@ engine converts the bundled GGUF once per test run, not once per test.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,12 @@ def ui_server(tmp_path_factory, shared_cache):
     with LiveServer("--parallel", "2", home=tmp_path_factory.mktemp("home"), cache=shared_cache) as live:
         yield live
 
+
+@pytest.fixture(scope="session")
+def shared_commands(tmp_path_factory):
+    """Long tutorial commands (demo training runs, eval, export), run once per session: tests/shared_commands.py."""
+    from .shared_commands import SharedCommands
+
+    stash = tmp_path_factory.mktemp("shared-commands")
+    yield SharedCommands(stash)
+    shutil.rmtree(stash, ignore_errors=True)

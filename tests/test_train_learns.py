@@ -8,7 +8,9 @@
   ranks held-out pairs (the questions' other phrasings, examples/data/rm_heldout_en.jsonl, never
   trained on) far better than chance, after its training loss fell below chance's ln 2.
 
-The SFT test costs about 140 s of CPU (one thread); 9 minutes wall on the shared, loaded cores.
+The SFT demo is trained by the command the tutorial's chapter 6 shows (`llmp train
+recipes/sft-lora-demo.yaml`), through the session's shared-command cache (tests/shared_commands.py):
+the suite trains it once for this test and both tutorial pages (about 140 s of CPU time, one thread).
 The reward test costs about 130 s of CPU (one thread).
 """
 
@@ -20,6 +22,7 @@ import pytest
 
 from llm_practice.train import load_recipe, plan_run, train
 
+from .shared_commands import SFT_DEMO, learner_env, make_workspace
 from .train_helpers import DATA, RECIPES
 
 pytestmark = pytest.mark.integration
@@ -44,7 +47,7 @@ def answers(model: str, engine: str | None, questions: list[str]) -> list[str]:
 
 
 @pytest.mark.timeout(1800)  # minutes on 2 shared cores
-def test_sft_demo_answers_held_out_questions_it_could_not_before(llmp_home):
+def test_sft_demo_answers_held_out_questions_it_could_not_before(llmp_home, shared_cache, shared_commands):
     probes = [json.loads(line) for line in (DATA / "sft_facts_probe_en.jsonl").read_text().splitlines()]
     trained = {json.loads(line)["messages"][1]["content"] for line in (DATA / "sft_facts_en.jsonl").read_text().splitlines()}
     questions = [p["prompt"] for p in probes]
@@ -52,7 +55,9 @@ def test_sft_demo_answers_held_out_questions_it_could_not_before(llmp_home):
     before = answers("smollm2-135m-instruct", "transformers", questions)
     assert sum(p["answer"].lower() in a.lower() for p, a in zip(probes, before)) == 0, before
 
-    train(plan_run(load_recipe(RECIPES / "sft-lora-demo.yaml")))
+    work = make_workspace(llmp_home.parent)  # LLMP_HOME is work/llmp-home, as on the tutorial pages
+    trained_run = shared_commands.run(SFT_DEMO, work, learner_env("en", work, shared_cache))
+    assert trained_run.returncode == 0, trained_run.output[-3000:]
     after = answers("runs/sft-lora-demo", None, questions)
     wrong = [(q, a) for q, p, a in zip(questions, probes, after) if p["answer"].lower() not in a.lower()]
     assert not wrong, wrong

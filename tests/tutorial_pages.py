@@ -15,7 +15,11 @@ HTML comments, invisible on the rendered page::
 
 Each ``expect`` is a regular expression (Python, multi-line) that must match both the shown
 output (so the page stays true to itself) and the real output of the command. Timings, paths
-and machine-dependent numbers are never in an ``expect``. Blocks marked ``bash coming`` show a
+and machine-dependent numbers are never in an ``expect``.
+
+``bash run shared`` marks a long step (training, evaluation, export) that is the same command on
+the zh and the en page and prints English only: the test session runs it once and both pages
+check their markers against that output (tests/shared_commands.py). Blocks marked ``bash coming`` show a
 command of a feature that has not landed yet; they are not run. Any other ``bash`` block is an
 illustration that needs something CI does not have (a network, a GPU) and says so on the page.
 """
@@ -38,6 +42,7 @@ class Step:
     line: int
     command: str
     exit_code: int = 0
+    shared: bool = False
     shown: str = ""
     expects: list[str] = field(default_factory=list)
 
@@ -60,7 +65,7 @@ def steps(page: Path) -> list[Step]:
             continue
         exit_code = next((int(w[5:]) for w in info[2:] if w.startswith("exit=")), 0)
         step = Step(page=str(page.relative_to(ROOT)), line=text.count("\n", 0, block.start()) + 1,
-                    command=block.group(2).strip(), exit_code=exit_code)
+                    command=block.group(2).strip(), exit_code=exit_code, shared="shared" in info[2:])
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         end = nxt.start() if nxt else len(text)
         if nxt and nxt.group(1).strip() == "text" and not text[block.end():nxt.start()].strip():
