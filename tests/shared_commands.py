@@ -8,7 +8,7 @@ environment; the output, the exit code and the files it wrote (under the work fo
 included) are kept. Any other workspace that reaches the same command text gets those files copied
 in (large ones hard-linked) and checks its page's ``expect`` markers against the same output.
 tests/test_train_learns.py trains recipes/sft-lora-demo.yaml through the same cache, so the suite
-trains that demo once for three users.
+trains those demos (SFT, reward model) once for three users each.
 
 The key is the command's text alone. That is sound because tests/test_tutorial.py checks that the
 shared steps of the zh and en pages are the same commands in the same order, so a shared step always
@@ -30,6 +30,7 @@ from .tutorial_pages import ROOT
 
 BIN = Path(sys.executable).parent
 SFT_DEMO = "llmp train recipes/sft-lora-demo.yaml"  # chapter 6 and tests/test_train_learns.py
+RM_DEMO = "llmp train recipes/rm-demo.yaml"  # chapter 8 and tests/test_train_learns.py
 LINK_ABOVE = 1 << 20  # bytes: larger files (weights, optimizer states) are hard-linked, never rewritten in place
 
 

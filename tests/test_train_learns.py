@@ -8,10 +8,10 @@
   ranks held-out pairs (the questions' other phrasings, examples/data/rm_heldout_en.jsonl, never
   trained on) far better than chance, after its training loss fell below chance's ln 2.
 
-The SFT demo is trained by the command the tutorial's chapter 6 shows (`llmp train
-recipes/sft-lora-demo.yaml`), through the session's shared-command cache (tests/shared_commands.py):
-the suite trains it once for this test and both tutorial pages (about 140 s of CPU time, one thread).
-The reward test costs about 130 s of CPU (one thread).
+Both demos are trained by the commands the tutorial shows (chapter 6: `llmp train
+recipes/sft-lora-demo.yaml`, chapter 8: `llmp train recipes/rm-demo.yaml`), through the session's
+shared-command cache (tests/shared_commands.py): the suite trains each once for this test and both
+tutorial pages (about 140 s and 160 s of CPU time).
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ import json
 
 import pytest
 
-from llm_practice.train import load_recipe, plan_run, train
-
-from .shared_commands import SFT_DEMO, learner_env, make_workspace
-from .train_helpers import DATA, RECIPES
+from .shared_commands import RM_DEMO, SFT_DEMO, learner_env, make_workspace
+from .train_helpers import DATA
 
 pytestmark = pytest.mark.integration
 
@@ -64,14 +62,16 @@ def test_sft_demo_answers_held_out_questions_it_could_not_before(llmp_home, shar
 
 
 @pytest.mark.timeout(1800)
-def test_reward_demo_ranks_held_out_pairs_better_than_chance(llmp_home):
+def test_reward_demo_ranks_held_out_pairs_better_than_chance(llmp_home, shared_cache, shared_commands):
     from llm_practice.train.rm import pair_accuracy
 
     def prompts(name: str) -> set[str]:
         return {json.loads(line)[0]["prompt"] for line in (DATA / name).read_text().splitlines()}
 
     assert not prompts("rm_heldout_en.jsonl") & prompts("rm_en.jsonl")  # held out: no question was trained on
-    train(plan_run(load_recipe(RECIPES / "rm-demo.yaml")))
+    work = make_workspace(llmp_home.parent)  # LLMP_HOME is work/llmp-home, as on the tutorial pages
+    trained_run = shared_commands.run(RM_DEMO, work, learner_env("en", work, shared_cache))
+    assert trained_run.returncode == 0, trained_run.output[-3000:]
     logged = [json.loads(line) for line in (llmp_home / "runs/rm-demo/metrics.jsonl").read_text().splitlines()]
     losses = [row["loss"] for row in logged if "loss" in row]
     # a pair the model cannot tell apart costs ln 2 = 0.69; the last steps must do clearly better
