@@ -59,7 +59,7 @@ def _convert(folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _build_module(config: dict, tensors: dict):
+def build_module(config: dict, tensors: dict):
     import torch
     from torch import nn
 
@@ -145,7 +145,7 @@ class E5Fast:
         import torch
         from safetensors.numpy import load_file
 
-        self._model = _build_module(config, load_file(str(folder / "model.safetensors")))
+        self._model = build_module(config, load_file(str(folder / "model.safetensors")))
         if quantize:  # int8 on every matrix but the FFN output (int8 there costs most of the agreement)
             spec = {name: torch.ao.quantization.per_channel_dynamic_qconfig
                     for name, module in self._model.named_modules()

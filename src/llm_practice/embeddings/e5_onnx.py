@@ -37,10 +37,10 @@ def build_onnx(folder: Path, config: dict) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from safetensors.numpy import load_file
 
-    from .e5_fast import _build_module
+    from .e5_fast import build_module
 
     target = folder / ONNX_FILE
-    model = _build_module(config, load_file(str(folder / "model.safetensors")))
+    model = build_module(config, load_file(str(folder / "model.safetensors")))
     ids, valid = torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.bool)
     buffer = io.BytesIO()
     root = logging.getLogger()
