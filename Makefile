@@ -17,7 +17,7 @@ LLAMA_CPP   := llama-cpp-python==0.3.36
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DLLAVA_BUILD=OFF
 WHEELS      := $(HOME)/.cache/llm-practice/wheels/$(shell echo '$(LLAMA_CPP) $(LLAMA_CMAKE)' | cksum | cut -d' ' -f1)
 
-.PHONY: install llama smoke browser go run test bench clean clean-llama
+.PHONY: install llama smoke browser go manpages run test bench clean clean-llama
 
 install: $(STAMP)
 
@@ -55,10 +55,15 @@ browser:
 go:
 	@command -v go >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null)
 
+# benchmarks/rag.py (its --tiny mode runs in the tests) reads Debian's own man pages as its corpus.
+manpages:
+	@test -d /usr/share/man/zh_CN/man1 && test -d /usr/share/man/man7 && command -v man >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq manpages-zh manpages man-db >/dev/null)
+
 run: install
 	$(VENV)/bin/llmp serve
 
-test: install browser go
+test: install browser go manpages
 	$(MAKE) smoke
 	$(VENV)/bin/pytest
 
