@@ -25,11 +25,6 @@ class RmRecipe(Recipe):
 
 
 def run_rm(recipe: RmRecipe, ctx: RunContext | None = None) -> dict:
-    from transformers import set_seed
-
-    # The score head is new weights drawn when the model loads, before TRL seeds its trainer:
-    # seed first, so the same recipe starts from the same head whatever ran before in the process.
-    set_seed(recipe.seed)
     return run_pair_stage(recipe, ctx, "rm", "RewardConfig", "RewardTrainer", head="score")
 
 

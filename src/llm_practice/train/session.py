@@ -143,8 +143,12 @@ class RunContext:
 
     def load_model(self, head: str = "causal"):
         from datasets.utils.logging import disable_progress_bar
+        from transformers import set_seed
 
         disable_progress_bar()
+        # New weights (a reward model's score head, LoRA matrices) are drawn before TRL seeds its
+        # trainer: seed first, so a recipe starts from the same weights whatever ran before it.
+        set_seed(self.recipe.seed)
         return load_model(self.plan.model, self.recipe, head=head)
 
     def trl_args(self, config_cls, **stage_defaults):
