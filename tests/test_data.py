@@ -321,3 +321,16 @@ def test_examples_validate_for_their_stage():
         assert report.ok, (path, report.problems[:3])
         checked += 1
     assert checked >= 10
+
+
+def test_function_calls_that_are_not_json_are_refused_by_openai_and_lf_v1():
+    from llm_practice.data import lfv1, openai
+    from llm_practice.data.records import Record, Turn, Unrepresentable
+
+    rec = Record(turns=[Turn("user", "Weather in Paris?"), Turn("function_call", "get_weather Paris"),
+                        Turn("observation", "18C"), Turn("assistant", "18C in Paris.")])
+    for module, written_as in ((openai, "tool_calls"), (lfv1, "tool_call parts")):
+        with pytest.raises(Unrepresentable) as refused:
+            module.from_canonical(rec, lambda what, lossy=True: None, "all")
+        assert str(refused.value) == ("function calls that are not JSON {name, arguments} cannot "
+                                      f"be written as {written_as}")

@@ -187,3 +187,23 @@ def test_langchain_retriever_and_dont_know_branch(samples):
     assert chain.invoke({"question": "How many holiday days do I get?"}) == "25 days [1]"
     assert chain.invoke({"question": "What is the airspeed of an unladen swallow?"}).startswith("I don't know")
     assert chain.invoke({"question": "量子色动力学的渐近自由是谁发现的？"}).startswith("我不知道")
+
+
+def test_kb_add_without_onnxruntime_says_once_that_it_runs_slower(samples, monkeypatch):
+    """onnxruntime missing (a None in sys.modules is how Python marks a module that cannot be
+    imported): documents still go in, through torch, and `kb add` says so in one line."""
+    from click.testing import CliRunner
+
+    from llm_practice.cli.main import cli
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["kb", "create", "slow"]).exit_code == 0
+    result = runner.invoke(cli, ["kb", "add", "slow", str(samples["guide.md"]), str(samples["notes.txt"])])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("onnxruntime not installed") == 1, result.stderr
+    assert "pip install 'llm-practice[rag]'" in result.stderr
+    assert "Added 2" in result.stdout and "chunks stored in 'slow'" in result.stdout
+    monkeypatch.delitem(sys.modules, "onnxruntime")  # installed again: no note
+    again = runner.invoke(cli, ["kb", "add", "slow", str(samples["notes.txt"])])
+    assert again.exit_code == 0 and "onnxruntime" not in again.stderr, again.stderr

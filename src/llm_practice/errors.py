@@ -63,17 +63,25 @@ class ModelNotFoundError(LlmpError, LookupError):
         )
 
 
-class ModelFormatError(LlmpError, ValueError):
+class PathError(LlmpError):
+    """A file or folder that cannot be used. The message is `PATH: problem`; `path` and
+    `problem` stay apart for callers. The subclasses below say which kind of file it is."""
+
+    def __init__(self, path: str | Path, problem: str, hint: str | None = None):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}", hint)
+
+
+class ModelFormatError(PathError, ValueError):
     """A model file or folder that cannot be used: corrupt, truncated, or not a model."""
 
     exit_code = 4
     http_status = 400
 
     def __init__(self, path: str | Path, problem: str, hint: str | None = None):
-        self.path = Path(path)
-        self.problem = problem
         super().__init__(
-            f"{self.path}: {problem}",
+            path, problem,
             hint
             or "The file may be truncated or corrupt. Download it again (`llmp download` resumes "
             "and verifies), or import a different file.",
@@ -505,16 +513,11 @@ class ExportError(LlmpError, RuntimeError):
         super().__init__(f"{target}: {problem}", hint)
 
 
-class RunFolderError(LlmpError, FileExistsError):
+class RunFolderError(PathError, FileExistsError):
     """A training output folder that holds another run (or nothing to resume)."""
 
     exit_code = 9
     http_status = 409
-
-    def __init__(self, path: str | Path, problem: str, hint: str):
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}", hint)
 
 
 class MemoryBudgetError(LlmpError):
@@ -578,16 +581,11 @@ class KnowledgeBaseBusyError(LlmpError, RuntimeError):
                          "Wait for that `llmp kb add` to finish, then run your command again.")
 
 
-class DocumentLoadError(LlmpError, ValueError):
+class DocumentLoadError(PathError, ValueError):
     """A file that cannot be turned into text: unsupported, empty, corrupt, encrypted, scanned, too big."""
 
     exit_code = 4
     http_status = 400
-
-    def __init__(self, path: str | Path, problem: str, hint: str | None = None):
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}", hint)
 
 
 class NoDocumentsError(LlmpError, ValueError):

@@ -11,9 +11,9 @@ loss weight; user, system and tool messages carry 0. v1 documents no KTO label f
 from __future__ import annotations
 
 from .fields import Note, join_think, need_kind, note_losses
-from .openai import answer_text, finish, pair_list, parse_messages
-from .parts import calls_from_text, parse_call_turn, tools_text
-from .records import FieldProblem, Record, Turn, Unrepresentable
+from .openai import answer_text, finish, need_calls_json, pair_list, parse_messages
+from .parts import parse_call_turn, tools_text
+from .records import FieldProblem, Record, Turn
 
 KEYS = frozenset({"messages", "chosen_messages", "rejected_messages", "tools", "label", "kto_tag",
                   "chosen", "rejected"})
@@ -80,13 +80,7 @@ def _messages(rec: Record, turns) -> list[dict]:
 
 def from_canonical(rec: Record, note: Note, pairs: str) -> list:
     need_kind(rec, ("conversation", "prompt", "ranked"), "lf-v1 (it has no KTO label field)")
-    for t in rec.turns:
-        if t.role == "function_call":
-            try:
-                calls_from_text(t.content, "function_call")
-            except FieldProblem:
-                raise Unrepresentable("function calls that are not JSON {name, arguments} cannot "
-                                      "be written as tool_call parts") from None
+    need_calls_json(rec, "tool_call parts")
     note_losses(rec, note, "lf-v1", weights=True, tools=True)
     tools = {"tools": rec.tools} if rec.tools else {}
     if rec.kind in ("conversation", "prompt"):

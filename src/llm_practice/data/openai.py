@@ -203,19 +203,21 @@ def dump_messages(system: str | None, turns, note: Note | None = None, weights=T
     return out
 
 
-def _need_calls_json(rec: Record) -> None:
+def need_calls_json(rec: Record, written_as: str = "tool_calls") -> None:
+    """Refuse a record whose function calls are not JSON {name, arguments}: the target format
+    writes them as structured `written_as`, which plain text cannot become."""
     for t in rec.turns:
         if t.role == "function_call":
             try:
                 calls_from_text(t.content, "function_call")
             except FieldProblem:
                 raise Unrepresentable("function calls that are not JSON {name, arguments} cannot "
-                                      "be written as tool_calls") from None
+                                      f"be written as {written_as}") from None
 
 
 def from_canonical(rec: Record, note: Note, pairs: str) -> list:
     need_kind(rec, ("conversation", "prompt", "ranked", "unpaired"), "openai messages")
-    _need_calls_json(rec)
+    need_calls_json(rec)
     note_losses(rec, note, "openai", weights=True, tools=True, names=True)
     head = {}
     if rec.tools:

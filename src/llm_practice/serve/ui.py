@@ -138,6 +138,11 @@ def build_ui(ctx):
             labelled.update(build(gr, ctx))
 
         components = list(labelled)
+        # The user's pick is kept in this browser: a reload, or Gradio's own reload after a lost
+        # connection, opens in it. The server also notes which pages picked before their opening
+        # ran (by Gradio session; a gr.State would hold a heartbeat stream open for every page).
+        kept = gr.BrowserState("", storage_key="llmp-language")
+        picked = PickedSessions()
 
         def switch(choice):
             lang = "zh" if choice == "中文" else "en"
@@ -152,21 +157,51 @@ def build_ui(ctx):
                     updates.append(gr.update(label=texts[lang]))
             return updates
 
-        # One queue for the opening language and the user's switches, in the order they arrive:
-        # otherwise a slow opening (many components) can finish after a quick click and undo it.
-        language.change(switch, language, components, concurrency_id="ui-language")
+        def pick(choice, request):
+            picked.add(request.session_hash if request else None)
+            return ["zh" if choice == "中文" else "en", choice, *switch(choice)]
 
-        def opening(request):
-            """Open in the browser's language (Accept-Language), else the server's LLMP_LANG."""
-            lang = ui_language(request.headers.get("accept-language") if request else None)
-            return ["中文" if lang == "zh" else "English", *switch("中文" if lang == "zh" else "English")]
+        # `input`, not `change`: only a person's click switches. The opening sets the radio too, and
+        # with `change` that update would queue a switch back to the opening's language.
+        language.input(pick, language, [kept, language, *components], concurrency_id="ui-language")
+
+        def opening(kept_lang, request):
+            """Open in the language last picked in this browser, else the browser's language
+            (Accept-Language), else the server's LLMP_LANG. A pick made while the page was still
+            opening wins: the opening then leaves everything as the pick set it."""
+            if picked.seen(request.session_hash if request else None):
+                return [gr.skip()] * (1 + len(components))
+            lang = kept_lang if kept_lang in ("en", "zh") else \
+                ui_language(request.headers.get("accept-language") if request else None)
+            choice = "中文" if lang == "zh" else "English"
+            return [choice, *switch(choice)]
 
         # Gradio passes the request to a parameter annotated gr.Request; this module's
         # postponed annotations would leave it the string "gr.Request", which it cannot resolve.
-        opening.__annotations__ = {"request": gr.Request}
+        opening.__annotations__ = pick.__annotations__ = {"request": gr.Request}
 
-        blocks.load(opening, None, [language, *components], concurrency_id="ui-language")
+        blocks.load(opening, [kept], [language, *components], concurrency_id="ui-language")
     return blocks
+
+
+class PickedSessions:
+    """The Gradio sessions whose user picked a language, the most recent `limit` of them: only
+    a pick made before the page's opening ran matters, and that opening comes moments later."""
+
+    def __init__(self, limit: int = 1024):
+        from collections import OrderedDict
+
+        self.limit = limit
+        self.sessions: OrderedDict = OrderedDict()
+
+    def add(self, session: str | None) -> None:
+        if session:
+            self.sessions[session] = True
+            while len(self.sessions) > self.limit:
+                self.sessions.popitem(last=False)
+
+    def seen(self, session: str | None) -> bool:
+        return bool(session) and self.sessions.pop(session, False)
 
 
 def ui_language(accept_language: str | None) -> str:
