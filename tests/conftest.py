@@ -18,6 +18,27 @@ from llm_practice.settings import get_settings
 
 BIN = Path(sys.executable).parent
 
+# `pytest` runs the suite on two workers (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml): most
+# tests wait on subprocesses, servers and browsers, so one process leaves a core idle. A module is one
+# unit of work, so its module-scoped servers and models start once, on one worker. The modules that share
+# the once-per-session tutorial commands (tests/shared_commands.py) are one unit, so they train the demo
+# runs once. The longest units go first (the rest follow in file order) so no worker is left alone with
+# a long one at the end.
+SHARED_GROUPS = {"test_tutorial.py": "shared-commands", "test_train_learns.py": "shared-commands"}
+LONGEST_FIRST = ("shared-commands", "test_tour.py", "test_benchmarks.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(config, items):
+    def group(item) -> str:
+        name = item.path.name
+        return SHARED_GROUPS.get(name, name)
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(group(item), len(rank)))  # stable: file order otherwise
+
 
 @pytest.fixture(scope="session")
 def shared_cache(tmp_path_factory) -> Path:
