@@ -18,26 +18,39 @@ from llm_practice.settings import get_settings
 
 BIN = Path(sys.executable).parent
 
-# `pytest` runs the suite on two workers (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml): most
-# tests wait on subprocesses, servers and browsers, so one process leaves a core idle. A module is one
-# unit of work, so its module-scoped servers and models start once, on one worker. The modules that share
-# the once-per-session tutorial commands (tests/shared_commands.py) are one unit, so they train the demo
-# runs once. The longest units go first (the rest follow in file order) so no worker is left alone with
-# a long one at the end.
-SHARED_GROUPS = {"test_tutorial.py": "shared-commands", "test_train_learns.py": "shared-commands"}
+# `pytest` runs the suite on two workers (pytest-xdist, `-n 2 --dist loadfile` in pyproject.toml): most
+# tests wait on subprocesses, servers and browsers, so one process leaves a core idle. A test file is
+# one unit of work, so its module-scoped servers and models start once, on one worker; the files that
+# share the once-per-session tutorial commands (tests/shared_commands.py) are one unit together, so the
+# demo runs train once. (xdist's own `loadgroup` marks do nothing on pytest 9: it renames node ids
+# through an attribute pytest no longer reads.) The longest units go first, the rest in file order
+# (`--no-loadscope-reorder`), so no worker is left alone with a long one at the end.
+SHARED_UNITS = {"test_tutorial.py": "shared-commands", "test_train_learns.py": "shared-commands"}
 LONGEST_FIRST = ("shared-commands", "test_tour.py", "test_benchmarks.py")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
-def pytest_collection_modifyitems(config, items):
-    def group(item) -> str:
-        name = item.path.name
-        return SHARED_GROUPS.get(name, name)
+def unit_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, or the group of files sharing one cache."""
+    path = nodeid.split("::", 1)[0]
+    return SHARED_UNITS.get(Path(path).name, path)
 
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
+
+def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(group(item), len(rank)))  # stable: file order otherwise
+    items.sort(key=lambda item: rank.get(Path(unit_of(item.nodeid)).name, len(rank)))  # stable
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None  # another --dist given on the command line: xdist's own
+    from xdist.scheduler import LoadFileScheduling
+
+    class UnitScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return UnitScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
