@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -75,11 +76,18 @@ def llmp_home(tmp_path, monkeypatch, shared_cache) -> Path:
 
 def run_llmp(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 300
              ) -> subprocess.CompletedProcess:
-    """Run the installed `llmp` console script as a user would."""
-    return subprocess.run(
-        [str(BIN / "llmp"), *args], input=input, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+    """Run the installed `llmp` console script as a user would. It runs in its own process group, so a
+    timeout or an interrupted test ends every process it started too (`llmp tour` runs each step as a
+    child `llmp`; killing only the tour would leave a training step running on)."""
+    with subprocess.Popen([str(BIN / "llmp"), *args], stdin=subprocess.PIPE if input is not None else None,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, **(env or {})}, start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @pytest.fixture(scope="module")
