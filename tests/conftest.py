@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,40 @@ import pytest
 from llm_practice.settings import get_settings
 
 BIN = Path(sys.executable).parent
+
+# `pytest` runs the suite on two workers (pytest-xdist, `-n 2 --dist loadfile` in pyproject.toml): most
+# tests wait on subprocesses, servers and browsers, so one process leaves a core idle. A test file is
+# one unit of work, so its module-scoped servers and models start once, on one worker; the files that
+# share the once-per-session tutorial commands (tests/shared_commands.py) are one unit together, so the
+# demo runs train once. (xdist's own `loadgroup` marks do nothing on pytest 9: it renames node ids
+# through an attribute pytest no longer reads.) The longest units go first, the rest in file order
+# (`--no-loadscope-reorder`), so no worker is left alone with a long one at the end.
+SHARED_UNITS = {"test_tutorial.py": "shared-commands", "test_train_learns.py": "shared-commands"}
+LONGEST_FIRST = ("shared-commands", "test_tour.py", "test_benchmarks.py")
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, or the group of files sharing one cache."""
+    path = nodeid.split("::", 1)[0]
+    return SHARED_UNITS.get(Path(path).name, path)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(unit_of(item.nodeid)).name, len(rank)))  # stable
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None  # another --dist given on the command line: xdist's own
+    from xdist.scheduler import LoadFileScheduling
+
+    class UnitScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return UnitScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +76,18 @@ def llmp_home(tmp_path, monkeypatch, shared_cache) -> Path:
 
 def run_llmp(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 300
              ) -> subprocess.CompletedProcess:
-    """Run the installed `llmp` console script as a user would."""
-    return subprocess.run(
-        [str(BIN / "llmp"), *args], input=input, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+    """Run the installed `llmp` console script as a user would. It runs in its own process group, so a
+    timeout or an interrupted test ends every process it started too (`llmp tour` runs each step as a
+    child `llmp`; killing only the tour would leave a training step running on)."""
+    with subprocess.Popen([str(BIN / "llmp"), *args], stdin=subprocess.PIPE if input is not None else None,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, **(env or {})}, start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @pytest.fixture(scope="module")
