@@ -18,6 +18,10 @@ import pytest
 from llm_practice.settings import get_settings
 
 BIN = Path(sys.executable).parent
+# Two workers share the two cores, and a test's `llmp` may train or embed with torch's OpenMP threads while
+# the other worker's does too. OpenMP threads that spin while they wait (libgomp's default) then burn the
+# core the other worker needs; waiting passively costs a little alone and saves a lot when shared.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # `pytest` runs the suite on two workers (pytest-xdist, `-n 2 --dist loadfile` in pyproject.toml): most
 # tests wait on subprocesses, servers and browsers, so one process leaves a core idle. A test file is
