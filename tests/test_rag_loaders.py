@@ -31,10 +31,10 @@ def test_a_man_page_names_itself_in_every_chunk_and_plain_notes_do_not(tmp_path)
     """A plain-text page laid out as section names over indented bodies (a rendered man page) gets
     its one-line first section as the heading of its chunks; other text files get none."""
     page = tmp_path / "useradd.8.txt"
+    body = "当不带 -D 选项时，useradd 使用命令行上的值和系统默认值创建新用户账号。" * 20
     page.write_text("USERADD(8)            系统管理命令            USERADD(8)\n\n名称\n"
-                    "       useradd - 创建一个新用户或更新默认新用户信息\n\n大纲\n       useradd [选项] 登录\n\n"
-                    "描述\n       " + "当不带 -D 选项时，useradd 使用命令行上的值和系统默认值创建新用户账号。" * 20 + "\n",
-                    encoding="utf-8")
+                    "       useradd - 创建一个新用户或更新默认新用户信息\n\n"
+                    "大纲\n       useradd [选项] 登录\n\n描述\n       " + body + "\n", encoding="utf-8")
     notes = tmp_path / "notes.txt"
     notes.write_text("Shopping\n    milk\n    eggs\nCall the plumber on Monday.\n", encoding="utf-8")
     chunks = split_blocks(load_file(page), chunk_tokens=120)

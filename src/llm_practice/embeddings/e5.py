@@ -87,7 +87,8 @@ class E5Embedder(Embedder):
     def __init__(self, cache: EmbeddingCache | None = None, documents: str = DEFAULT_DOCUMENT_RUNTIME,
                  threads: int | None = None, queries: str = DEFAULT_QUERY_RUNTIME):
         super().__init__(cache)
-        for field, value, allowed in (("documents", documents, DOCUMENT_RUNTIMES), ("queries", queries, QUERY_RUNTIMES)):
+        for field, value, allowed in (("documents", documents, DOCUMENT_RUNTIMES),
+                                      ("queries", queries, QUERY_RUNTIMES)):
             if value not in allowed:
                 from ..errors import ConfigError
 
