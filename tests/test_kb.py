@@ -207,3 +207,26 @@ def test_kb_add_without_onnxruntime_says_once_that_it_runs_slower(samples, monke
     monkeypatch.delitem(sys.modules, "onnxruntime")  # installed again: no note
     again = runner.invoke(cli, ["kb", "add", "slow", str(samples["notes.txt"])])
     assert again.exit_code == 0 and "onnxruntime" not in again.stderr, again.stderr
+
+
+def test_fp16_dense_scan_ranks_like_the_exact_float32_scan_with_filters(tmp_path):
+    """Above a few thousand rows the dense scan runs in faiss on float16 (rag/dense.py): it must
+    return the rows and cosines of the exact float32 scan, also when a filter keeps few rows."""
+    import numpy as np
+
+    from llm_practice.rag.dense import DenseMatrix, write_matrix
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(5000, 384)).astype(np.float32)
+    write_matrix(tmp_path, vectors)
+    rows = [{"id": str(i), "doc_id": f"d{i % 50}"} for i in range(5000)]
+    matrix = DenseMatrix.open(tmp_path, rows)
+    assert matrix._index is not None
+    exact = np.load(tmp_path / "vectors.npy")
+    for seed, keep in [(7, lambda r: True), (11, lambda r: r["doc_id"] == "d3")]:  # d3: 100 of 5,000 rows
+        query = vectors[seed] + rng.normal(scale=0.5, size=384).astype(np.float32)
+        scores = exact @ (query / np.linalg.norm(query))
+        wanted = [i for i in np.argsort(-scores) if keep(rows[i])][:10]
+        got = matrix.search(query, 10, keep)
+        assert [r["id"] for r, _ in got] == [str(i) for i in wanted]
+        np.testing.assert_allclose([s for _, s in got], scores[wanted], atol=1e-3)

