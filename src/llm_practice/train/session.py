@@ -142,11 +142,16 @@ class RunContext:
         return self.plan.recipe
 
     def load_model(self, head: str = "causal"):
+        import torch
         from datasets.utils.logging import disable_progress_bar
         from transformers import set_seed
 
         disable_progress_bar()
         use_threads()
+        if not torch.cuda.is_available():
+            from .lm_head import compact_cpu_lm_head
+
+            compact_cpu_lm_head()  # score only trained positions: SFT's masked prompts cost nothing
         # New weights (a reward model's score head, LoRA matrices) are drawn before TRL seeds its
         # trainer: seed first, so a recipe starts from the same weights whatever ran before it.
         set_seed(self.recipe.seed)
