@@ -9,8 +9,10 @@ other. Reported: tokens/s (tokens in the batches / train_runtime) and peak RSS (
 process. Then `llmp train` with `packing=true` (BFD packing, padding-free batches) on the same data.
 The plain script is what a TRL user writes: `SFTTrainer` on the conversational `messages`
 dataset, loss on every token (SmolLM2's chat template has no `{% generation %}` markers, so TRL's
-`assistant_only_loss` cannot be used with it). The masking does not change the work: on CPU, TRL
-1.16's fused LM head scores every position, masked or not. Precision: TRL's default is `bf16=True`,
+`assistant_only_loss` cannot be used with it). `llmp train` masks the prompts and, on CPU, makes
+TRL's fused LM head score only the trained positions (train/lm_head.py; TRL itself does that only
+on Triton devices), so its LM head does less work: that is part of what llmp gives, and the
+tokens counted are the same input tokens on both sides. Precision: TRL's default is `bf16=True`,
 autocast on CPU too; `llmp train` keeps fp32 on CPU unless told, so the compared llmp runs get the
 plain script's own `bf16` value, and one more row shows llmp's fp32 default.
 """

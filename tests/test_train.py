@@ -60,6 +60,28 @@ def test_bad_values_and_overrides(tmp_path):
         load_recipe(write(tmp_path / "bad.yaml", "stage: sft\n  data: [\n"))
 
 
+def test_trl_settings_are_type_checked_before_loading(tmp_path):
+    """TRL's configs take any value; `bf16=maybe` must not train with bf16 on."""
+    base = ["stage=sft", "data=x.jsonl"]
+    with pytest.raises(ConfigError) as e:
+        load_recipe(None, [*base, "bf16=maybe"])
+    assert "bf16: expects true or false" in str(e.value) and "'maybe'" in str(e.value)
+    with pytest.raises(ConfigError, match=r"max_steps: expects an integer, got 'ten'"):
+        load_recipe(None, [*base, "max_steps=ten"])
+    with pytest.raises(ConfigError, match=r"max_steps: expects an integer, got true"):
+        load_recipe(None, [*base, "max_steps=true"])
+    with pytest.raises(ConfigError, match=r"lr_scheduler_type: expects one of linear, cosine"):
+        load_recipe(None, [*base, "lr_scheduler_type=cosin"])
+    recipe = write(tmp_path / "r.yaml", "stage: sft\ndata: x.jsonl\ntrainer:\n  packing: yes please\n")
+    with pytest.raises(ConfigError, match=rf"{recipe}:3: packing: expects true or false"):
+        load_recipe(recipe)
+    r = load_recipe(None, [*base, "learning_rate=1e-4", "max_steps=1e2", "weight_decay=0", "bf16=true",
+                           "lr_scheduler_type=cosine", "eval_steps=null"])
+    assert r.trainer == {"learning_rate": 1e-4, "max_steps": 100, "weight_decay": 0.0, "bf16": True,
+                         "lr_scheduler_type": "cosine", "eval_steps": None}
+    assert type(r.trainer["max_steps"]) is int and type(r.trainer["weight_decay"]) is float
+
+
 # --- checks before weights load ------------------------------------------------------------------
 
 def test_data_must_fit_the_stage(tiny):
@@ -186,13 +208,25 @@ def test_stage_trains_a_few_steps(stage, tiny, llmp_home):
         assert held_out["pairs"] == 72 and held_out["accuracy"] == held_out["correct"] / 72
 
 
-def test_a_lora_run_is_a_chat_model(tiny, llmp_home):
+def test_a_lora_run_is_a_chat_model(tiny, llmp_home, monkeypatch):
     """`llmp chat runs/NAME`: the registry resolves the run to base + adapter; transformers loads it."""
     from llm_practice.chat.engine import GenerationParams, load_engine
     from llm_practice.models.registry import get_model
 
-    train(plan_run(load_recipe(None, ["stage=sft", f"data={DATA / 'sft_en.jsonl'}", f"model={tiny}",
-                                      "max_steps=1", "name=chat-me", "max_length=64"])))
+    import torch
+
+    from llm_practice.settings import get_settings
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv("LLMP_THREADS", "1")  # training honours it as chat and serve do
+    get_settings.cache_clear()
+    try:
+        train(plan_run(load_recipe(None, ["stage=sft", f"data={DATA / 'sft_en.jsonl'}", f"model={tiny}",
+                                          "max_steps=1", "name=chat-me", "max_length=64"])))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    assert json.loads((llmp_home / "runs" / "chat-me" / "run.json").read_text())["threads"] == 1
     info = get_model("runs/chat-me")
     assert info.adapter == llmp_home / "runs" / "chat-me" / "final" and info.path == tiny.resolve()
     engine = load_engine(info)

@@ -73,3 +73,32 @@ def test_cpu_precision_is_fp32_unless_the_recipe_asks_for_bf16(tiny):
 
     assert bf16() is False and bf16("bf16=false") is False
     assert bf16("bf16=true") is True and bf16("bf16=true", "dtype=float32") is True
+
+
+def test_cpu_lm_head_scores_only_trained_positions_with_the_same_loss_and_gradients():
+    """compact_cpu_lm_head: TRL's fused head skips masked positions on CPU; loss and grads unchanged."""
+    import torch
+    import trl.trainer.utils as trl_utils
+    from trl.trainer.utils import add_fused_lm_head
+
+    from llm_practice.train.lm_head import CPU_TILE_COLUMNS, compact_cpu_lm_head
+
+    model = llama_in_memory().train()
+    ids = torch.randint(0, 64, (2, 12))
+    labels = ids.clone()
+    labels[:, :5] = -100  # a prompt
+    labels[1, 9:] = -100  # padding
+    logits = model(input_ids=ids).logits[:, :-1]
+    reference = torch.nn.functional.cross_entropy(logits.reshape(-1, 64), labels[:, 1:].reshape(-1))
+    reference.backward()
+    expected = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad()
+    assert compact_cpu_lm_head() and compact_cpu_lm_head()  # idempotent
+    assert trl_utils._use_triton(torch.device("cpu")) and trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE == CPU_TILE_COLUMNS
+    add_fused_lm_head(model)
+    out = model(input_ids=ids, labels=labels, fused_lm_head=True)
+    assert int(out.label_mask.sum()) == 7 + 4
+    torch.testing.assert_close(out.loss, reference)
+    out.loss.backward()
+    for name, param in model.named_parameters():
+        torch.testing.assert_close(param.grad, expected[name], rtol=1e-4, atol=1e-6, msg=name)

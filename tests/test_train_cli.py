@@ -42,6 +42,8 @@ def test_cli_errors_are_clear(tmp_path, tiny):
     assert "Traceback" not in res.stderr
     res = run_llmp("train", str(recipe(tmp_path, tiny, data=str(DATA / "rl_en.jsonl"), stage="rm")), "--dry-run")
     assert res.returncode == 4 and "rl_en.jsonl:1" in res.stderr
+    res = run_llmp("train", str(recipe(tmp_path, tiny)), "bf16=maybe", "--dry-run")  # TRL would take it as true
+    assert res.returncode == 2 and "bf16: expects true or false" in res.stderr and "'maybe'" in res.stderr
     res = run_llmp("train", str(recipe(tmp_path, tiny)), "finetuning=qlora", "--dry-run")
     assert res.returncode == 5 and "QLoRA needs a CUDA GPU" in res.stderr
     res = run_llmp("train", str(recipe(tmp_path, tiny)), "--dry-run")

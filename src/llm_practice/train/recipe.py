@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 from functools import lru_cache
 from importlib import import_module
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
+from .trl_types import check as check_value
 
 # stage -> (module, recipe class, run function, TRL config "module:Class")
 STAGES: dict[str, tuple[str, str, str, str]] = {
@@ -84,22 +84,29 @@ def run_function(stage: str):
     return getattr(import_module(module), fn)
 
 
-@lru_cache(maxsize=None)
 def trl_fields(stage: str) -> frozenset[str]:
-    """The field names of the stage's TRL config.
+    """The field names of the stage's TRL config."""
+    return frozenset(trl_field_types(stage))
 
-    Importing a TRL config imports torch and transformers (seconds), so the names are cached per
-    TRL version under LLMP_HOME/cache: a typo'd key or a `--dry-run` answers without that import.
+
+@lru_cache(maxsize=None)
+def trl_field_types(stage: str) -> dict[str, dict]:
+    """The fields of the stage's TRL config and what each accepts (trl_types.describe).
+
+    Importing a TRL config imports torch and transformers (seconds), so the fields are cached per
+    TRL version under LLMP_HOME/cache: a typo'd key, a wrong value or a `--dry-run` answers
+    without that import.
     """
     import json
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError
 
     from ..settings import get_settings
     from .ppo_env import import_trl_config, trl_version
+    from .trl_types import describe_fields
 
     spec = STAGES[stage][3]
     try:
-        cache = get_settings().cache_dir / f"trl-fields-{trl_version(spec)}.json"
+        cache = get_settings().cache_dir / f"trl-field-types-{trl_version(spec)}.json"
     except PackageNotFoundError:
         cache = None
     known: dict = {}
@@ -108,14 +115,14 @@ def trl_fields(stage: str) -> frozenset[str]:
             known = json.loads(cache.read_text(encoding="utf-8"))
         except ValueError:
             known = {}
-    if spec not in known:
-        known[spec] = sorted(f.name for f in dataclasses.fields(import_trl_config(spec)))
+    if not isinstance(known.get(spec), dict):
+        known[spec] = describe_fields(import_trl_config(spec))
         if cache is not None:
             from .run import atomic_write
 
             cache.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(cache, json.dumps(known))
-    return frozenset(known[spec])
+    return known[spec]
 
 
 def _yaml_lines(text: str) -> dict[str, int]:
@@ -186,10 +193,12 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         lines = _yaml_lines(text)
         data.update(loaded)
         data.setdefault("name", path.stem)
+    overridden = set()
     for item in overrides:
         key, value = parse_override(item)
         data[key] = value
         lines.pop(key, None)
+        overridden.add(key)
     stage = data.get("stage")
     if stage is None:
         raise ConfigError(f"{source or 'recipe'}: stage", "missing",
@@ -217,7 +226,9 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
             raise ConfigError(f"{_where(source, lines, key)}: {key}", "is set by llmp, not by the recipe",
                               "Use the recipe keys: name/--output pick the folder, seed and max_length are "
                               "recipe keys, --resume resumes.")
-    data["trainer"] = {k: _number(v) for k, v in trainer.items()}
+    types = trl_field_types(stage)
+    data["trainer"] = {k: check_value(k, v, types.get(k), _where(source, lines, k if k in lines or k in overridden else "trainer"))
+                       for k, v in trainer.items()}
     data["source"] = source or None
     try:
         return cls(**data)
@@ -227,14 +238,6 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         raise ConfigError(f"{_where(source, lines, key)}: {key}",
                           f"{err['msg']} (got {err.get('input')!r})",
                           _field_hint(cls, key)) from None
-
-
-_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
-
-
-def _number(value):
-    """YAML 1.1 reads 1e-4 (no dot) as a string; every TRL field that looks like that is a number."""
-    return float(value) if isinstance(value, str) and _FLOAT.match(value.strip()) else value
 
 
 def _field_hint(cls: type[Recipe], key: str) -> str:

@@ -21,6 +21,8 @@ from pathlib import Path
 from ..errors import RunFolderError
 
 STATUSES = ("running", "finished", "failed", "stopped")
+PLOT_EVERY = 10.0  # seconds between loss.png redraws at least
+PLOT_COST_SHARE = 50  # ... and at least 50x what the last redraw cost (CPU seconds)
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -133,6 +135,7 @@ def make_callbacks(run: RunFolder, progress=None):
         def __init__(self):
             self.stop_requested = False
             self.last_plot = 0.0
+            self.plot_cost = 0.0
             self.started = time.monotonic()
             self.first_step: int | None = None
             self._previous = None
@@ -169,9 +172,14 @@ def make_callbacks(run: RunFolder, progress=None):
             with (run.path / "metrics.jsonl").open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
             now = time.monotonic()
-            if now - self.last_plot > 5 or state.global_step >= state.max_steps:
-                self.last_plot = now
+            # Redraw at most every PLOT_EVERY seconds and so that drawing stays under ~2% of the run
+            # (a redraw costs 0.1-1 s of CPU; with 5-second steps redrawing every step cost 6% of the
+            # speed, docs/benchmarks.md `## train`). on_train_end draws the final curve.
+            if now - self.last_plot > max(PLOT_EVERY, PLOT_COST_SHARE * self.plot_cost):
+                started = time.process_time()
                 plot_loss(run.path / "metrics.jsonl", run.path / "loss.png")
+                self.plot_cost = time.process_time() - started
+                self.last_plot = time.monotonic()
 
         def on_save(self, args, state, control, **kwargs):
             if state.is_world_process_zero:

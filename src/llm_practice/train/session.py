@@ -142,10 +142,16 @@ class RunContext:
         return self.plan.recipe
 
     def load_model(self, head: str = "causal"):
+        import torch
         from datasets.utils.logging import disable_progress_bar
         from transformers import set_seed
 
         disable_progress_bar()
+        use_threads()
+        if not torch.cuda.is_available():
+            from .lm_head import compact_cpu_lm_head
+
+            compact_cpu_lm_head()  # score only trained positions: SFT's masked prompts cost nothing
         # New weights (a reward model's score head, LoRA matrices) are drawn before TRL seeds its
         # trainer: seed first, so a recipe starts from the same weights whatever ran before it.
         set_seed(self.recipe.seed)
@@ -189,6 +195,8 @@ class RunContext:
 
         trainer.remove_callback(PrinterCallback)  # our callback logs; the terminal gets a progress bar
         checkpoint = run.latest_checkpoint() if plan.resume else None
+        if is_main_process():
+            run.update_info(threads=use_threads())
         result = (trainer.train(resume_from_checkpoint=str(checkpoint), **train_kwargs) if checkpoint
                   else trainer.train(**train_kwargs))
         state = trainer.state
@@ -210,6 +218,18 @@ class RunContext:
                                    metrics=metrics)
             write_card(run, plan, info)
         return metrics
+
+
+def use_threads() -> int:
+    """torch's CPU threads: LLMP_THREADS when set (as chat, serve and eval honour it), else torch's own."""
+    import torch
+
+    from ..settings import get_settings
+
+    threads = get_settings().threads
+    if threads and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
 
 
 def _report_to() -> list[str]:
