@@ -35,16 +35,20 @@ def _edit(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """A local Ray cluster with 2 worker CPUs; its files stay under the test's temporary folder."""
-    import os
+def cluster():
+    """A local Ray cluster with 2 worker CPUs; its files stay in a temporary folder removed afterwards.
+    The folder is a short one under the system's temp: Ray's socket paths inside it must fit the
+    107-byte AF_UNIX limit, which pytest's (deeper still under xdist: `popen-gw1/`) does not."""
+    import shutil
+    import tempfile
 
-    temp = tmp_path_factory.mktemp("ray")
+    temp = Path(tempfile.mkdtemp(prefix="llmp-ray-"))
     saved = {k: os.environ.get(k) for k in ("HOME", "RAY_AUTH_MODE")}
     os.environ.update(HOME=str(temp), RAY_AUTH_MODE="disabled")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=str(temp / "r"))
     yield
     ray.shutdown()
+    shutil.rmtree(temp, ignore_errors=True)
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
