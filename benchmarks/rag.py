@@ -267,8 +267,8 @@ as the heading of each of its chunks (`rag/loaders.py` `text_title`; embedded an
 the chunk); the plain pipeline's splitter has no such notion.
 Latency: each timed query is embedded afresh (no embedding cache), then searched; 3 rounds over
 the questions (both sets), the first a warm-up. Ours: query embedding, dense search, BM25,
-reciprocal-rank fusion, near-duplicate merging; its dense search is an exact scan of a float16
-copy of the vectors in faiss, one thread (`rag/dense.py`; float32 numpy without faiss), not
+weighted score fusion (0.6 dense, 0.4 BM25), near-duplicate merging, at most two chunks per
+page; its dense search is an exact scan of a float16 copy of the vectors in faiss, one thread (`rag/dense.py`; float32 numpy without faiss), not
 LanceDB's flat scan. Plain: MiniLM query embedding and a flat FAISS inner-product search.
 
 **Why 3x ingestion is out of reach with e5-small**: per
