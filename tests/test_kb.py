@@ -230,3 +230,19 @@ def test_fp16_dense_scan_ranks_like_the_exact_float32_scan_with_filters(tmp_path
         got = matrix.search(query, 10, keep)
         assert [r["id"] for r, _ in got] == [str(i) for i in wanted]
         np.testing.assert_allclose([s for _, s in got], scores[wanted], atol=1e-3)
+
+
+def test_one_file_fills_at_most_two_of_the_top_k_unless_k_leaves_room(tmp_path):
+    folder = tmp_path / "timetables"
+    folder.mkdir()
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    (folder / "ferry.md").write_text("".join(
+        f"# Ferry on {day}\n\nOn {day} the ferry to Lumora leaves the harbour at {7 + i}:15 from pier {i + 2}.\n\n"
+        for i, day in enumerate(days)), encoding="utf-8")
+    (folder / "bus.md").write_text("# Bus\n\nThe harbour bus leaves every 20 minutes.\n", encoding="utf-8")
+    kb = create_kb("timetables")
+    kb.add([str(folder)])
+    files = [r.metadata["file"].rsplit("/", 1)[-1] for r in kb.search("When does the ferry to Lumora leave?", k=3)]
+    assert len(files) == 3 and files.count("ferry.md") == 2 and "bus.md" in files
+    more = [r.metadata["file"].rsplit("/", 1)[-1] for r in kb.search("When does the ferry to Lumora leave?", k=7)]
+    assert more.count("ferry.md") == 6 and len(more) == 7  # a larger -k still shows every ferry chunk

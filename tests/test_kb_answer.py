@@ -63,7 +63,7 @@ def test_reranker_reorders_results_by_its_own_scores(tmp_path):
     expected = sorted(zip(reranker.score("maintenance window", [c.text for c in candidates]),
                           [c.text for c in candidates]), key=lambda p: -p[0])[:3]
     assert [r.text for r in reranked] == [t for _, t in expected]
-    assert all(0 <= r.score <= 1 and "rrf" in r.metadata for r in reranked)
+    assert all(0 <= r.score <= 1 and "fused" in r.metadata for r in reranked)
     assert {r.text for r in plain} <= {c.text for c in candidates}
     cli = run_llmp("kb", "search", "docs", "maintenance window", "-k", "3", "--reranker",
                    str(tmp_path / "tiny-reranker"), "--json")
