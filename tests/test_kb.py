@@ -246,3 +246,26 @@ def test_one_file_fills_at_most_two_of_the_top_k_unless_k_leaves_room(tmp_path):
     assert len(files) == 3 and files.count("ferry.md") == 2 and "bus.md" in files
     more = [r.metadata["file"].rsplit("/", 1)[-1] for r in kb.search("When does the ferry to Lumora leave?", k=7)]
     assert more.count("ferry.md") == 6 and len(more) == 7  # a larger -k still shows every ferry chunk
+
+
+def test_chinese_spaced_between_characters_or_wrapped_mid_word_is_found_by_its_words(tmp_path):
+    """Old conversions and PDF extraction space every Chinese character, and hard-wrapped text
+    breaks words across lines; both are searched as the words they spell."""
+    from llm_practice.rag.lexical import tokenize
+
+    assert tokenize("设 定 与 控 制 环 回 设 备") == tokenize("设定与控制环回设备")
+    folder = tmp_path / "手册"
+    folder.mkdir()
+    (folder / "losetup.txt").write_text(
+        "losetup - 设 定 与 控 制 环 回 设 备\n\n描述\n       losetup 用 来 将 环 回 设 备 与 普 通 文 件 或 块 设 备\n"
+        "       关 联 、 分 离 ， 以 及 查 询 环 回 设 备 目 前 的 状 态 。\n", encoding="utf-8")
+    (folder / "quota.txt").write_text("quota - 显示磁盘的使用和限额\n\n描述\n       显示用户的磁盘使用情况和限额。\n",
+                                      encoding="utf-8")
+    (folder / "tar.txt").write_text("tar - 打包归档工具\n\n描述\n       把许多文件保存到一个归档文件中，也可以从归档文件中\n"
+                                    "       恢复文件。\n", encoding="utf-8")
+    kb = create_kb("manuals")
+    kb.add([str(folder)])
+    for question, page in (("怎样查询环回设备的状态？", "losetup.txt"), ("如何从归档文件中恢复文件？", "tar.txt")):
+        top = kb.search(question, k=3)[0]
+        assert top.metadata["file"].endswith(page), question
+        assert top.metadata["bm25"] is not None and top.relevant  # its words matched, not only its vector

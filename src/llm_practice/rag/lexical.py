@@ -16,6 +16,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .splitter import join_cjk
+
 _WORD = re.compile(r"[a-z0-9_]+(?:[.\-][a-z0-9_]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
 STOP_WORDS = frozenset(
     "a an and are as at be been but by can could did do does for from had has have how i if in into is it its "
@@ -42,7 +44,7 @@ def _segmenter():
 
 def tokenize(text: str) -> list[str]:
     tokens: list[str] = []
-    for piece in _WORD.findall(text.lower()):
+    for piece in _WORD.findall(join_cjk(text).lower()):
         if piece[0].isascii():
             tokens.append(piece)
         else:
@@ -106,7 +108,7 @@ def build_lexical_index(folder: Path, rows: list[dict], vectors=None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".lexical-", dir=folder.parent))
     for row in rows:
         if "tokens" not in row:
-            row["tokens"] = tokenize(f"{row['heading']}\n{row['text']}")
+            row["tokens"] = tokenize(row["heading"] or "") + tokenize(row["text"])
     pq.write_table(pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}),
                    tmp / "rows.parquet")
     if rows:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError
 from .filters import MetadataFilter
 from .lexical import is_stop_word_query
+from .splitter import join_cjk
 
 DENSE_WEIGHT = 0.6  # share of the fused score from the dense similarity; the rest from BM25
 PER_FILE = 2  # at most this many chunks of one file in the results, unless nothing else is left
@@ -95,7 +96,7 @@ def hybrid_search(kb, query: str, k: int = 5, filters: list[MetadataFilter] | No
     manifest = kb.manifest  # read once: it is parsed from disk on each access
     excluded = manifest.pending + manifest.garbage
     live = {e.doc_id for e in manifest.files.values()}
-    vector = kb.embedder.embed([query], "query")[0]
+    vector = kb.embedder.embed([join_cjk(query)], "query")[0]
     lexical_index = kb.lexical()
     matrix = lexical_index.dense if lexical_index is not None else None
     if matrix is not None and matrix.covers(live):  # exact, in memory (dense.py)

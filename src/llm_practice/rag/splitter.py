@@ -22,6 +22,22 @@ from .loaders import Block
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\]])|(?<=\.)(?=\s)|\n\s*\n|(?<=\n)")
 _CLAUSE_END = re.compile(r"(?<=[，、,：:])")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])\s+"
+                      r"(?=[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])")
+
+
+def join_cjk(text: str) -> str:
+    """Remove the whitespace between two Chinese characters (or CJK punctuation marks).
+
+    Chinese is written without spaces, but text often arrives with them: hard-wrapped lines break
+    words ("标准输\\n       出"), PDF extraction and old conversions space every character
+    ("设 定 与 控 制"). Such text is segmented and embedded as if each piece were a word; joined,
+    it reads as written. Used for what is embedded and indexed; the stored text is unchanged.
+
+    >>> join_cjk("设 定 与 控 制 loop device 与 档 案\\n       出。")
+    '设定与控制 loop device 与档案出。'
+    """
+    return _CJK_GAP.sub("", text)
 
 
 def estimate_tokens(text: str) -> int:
@@ -45,8 +61,8 @@ class Chunk:
         return " > ".join(self.headings)
 
     def embed_text(self) -> str:
-        """What is embedded and indexed: the heading path, then the text."""
-        return f"{self.heading}\n{self.text}" if self.headings else self.text
+        """What is embedded: the heading path, then the text (spaces inside Chinese removed)."""
+        return f"{join_cjk(self.heading)}\n{join_cjk(self.text)}" if self.headings else join_cjk(self.text)
 
 
 def _pieces(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
