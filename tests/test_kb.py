@@ -65,6 +65,9 @@ def test_bad_input_gets_clear_messages_and_keeps_what_is_stored(samples, tmp_pat
     assert run_llmp("kb", "add", "docs", str(samples["guide.md"])).returncode == 0
     unknown = run_llmp("kb", "search", "nope", "hello")
     assert unknown.returncode == 3 and "Unknown knowledge base 'nope'" in unknown.stderr
+    for bad_name in ("../docs", "docs\n"):  # never a path outside the knowledge bases, never "create it"
+        refused = run_llmp("kb", "search", bad_name, "hello")
+        assert refused.returncode == 2 and "is not a valid knowledge-base name" in refused.stderr
     (tmp_path / "empty").mkdir()
     empty = run_llmp("kb", "add", "docs", str(tmp_path / "empty"))
     assert empty.returncode == 4 and "empty" in empty.stderr
@@ -163,14 +166,15 @@ def test_kill_9_during_add_leaves_whole_documents_and_a_rerun_finishes(tmp_path)
 
 
 def test_milvus_lite_knowledge_base_and_rm_drop(samples):
-    kb = create_kb("mil", store="milvus")
+    name = "熊猫资料"  # a Chinese name: Milvus collections take ASCII only, the store maps it
+    kb = create_kb(name, store="milvus")
     kb.add([str(samples["notes.txt"]), str(samples["gbk.txt"])])
     assert kb.search("熊猫吃什么？", k=1)[0].source == str(samples["gbk.txt"])
     kb.close()  # a Milvus Lite file is open in one process at a time
-    assert run_llmp("kb", "rm", "mil", str(samples["gbk.txt"])).returncode == 0
-    assert [e.source for e in KnowledgeBase("mil").files()] == [str(samples["notes.txt"])]
-    assert run_llmp("kb", "drop", "mil").returncode == 0
-    assert "mil" not in run_llmp("kb", "list", "--json").stdout
+    assert run_llmp("kb", "rm", name, str(samples["gbk.txt"])).returncode == 0
+    assert [e.source for e in KnowledgeBase(name).files()] == [str(samples["notes.txt"])]
+    assert run_llmp("kb", "drop", name).returncode == 0
+    assert name not in run_llmp("kb", "list", "--json").stdout
 
 
 def test_langchain_retriever_and_dont_know_branch(samples):
@@ -263,8 +267,9 @@ def test_chinese_spaced_between_characters_or_wrapped_mid_word_is_found_by_its_w
                                       encoding="utf-8")
     (folder / "tar.txt").write_text("tar - 打包归档工具\n\n描述\n       把许多文件保存到一个归档文件中，也可以从归档文件中\n"
                                     "       恢复文件。\n", encoding="utf-8")
-    kb = create_kb("manuals")
+    kb = create_kb("手册")  # Chinese users name their knowledge bases in Chinese
     kb.add([str(folder)])
+    assert run_llmp("kb", "search", "手册", "环回设备", "--json").returncode == 0
     for question, page in (("怎样查询环回设备的状态？", "losetup.txt"), ("如何从归档文件中恢复文件？", "tar.txt")):
         top = kb.search(question, k=3)[0]
         assert top.metadata["file"].endswith(page), question

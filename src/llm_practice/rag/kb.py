@@ -38,7 +38,7 @@ from .loaders import LOADERS, file_type, load_file
 from .splitter import Chunk, drop_boilerplate, split_blocks
 from .store import STORES, VectorStore
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_NAME = re.compile(r"[^\W_][\w-]{0,63}")  # letters of any script (产品手册), digits, _ and -
 MANIFEST = "kb.json"
 
 
@@ -105,11 +105,17 @@ def _write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def check_name(name: str) -> None:
+    """A knowledge base's name is a folder name and a URL segment: refuse anything else (e.g. '../x')."""
+    if not _NAME.fullmatch(name):
+        raise ConfigError("NAME", f"'{name}' is not a valid knowledge-base name.",
+                          "Use letters (any language, e.g. 产品手册), digits, '-' and '_' "
+                          "(up to 64, starting with a letter or digit).")
+
+
 def create_kb(name: str, embedder: str = "multilingual-e5-small", store: str = "lancedb",
               uri: str | None = None, chunk_tokens: int = 200, overlap_tokens: int = 30) -> "KnowledgeBase":
-    if not _NAME.match(name):
-        raise ConfigError("NAME", f"'{name}' is not a valid knowledge-base name.",
-                          "Use letters, digits, '-' and '_' (up to 64, starting with a letter or digit).")
+    check_name(name)
     if store not in STORES:
         raise ConfigError("--store", f"unknown store '{store}'.", f"Use one of: {', '.join(STORES)}.")
     folder = kb_root() / name
@@ -170,6 +176,7 @@ def _doc_id(data_hash: str, key: str) -> str:
 
 class KnowledgeBase:
     def __init__(self, name: str):
+        check_name(name)
         self.name = name
         self.folder = kb_root() / name
         if not (self.folder / MANIFEST).is_file():

@@ -59,10 +59,19 @@ class VectorStore(ABC):
 BACKENDS = {"lancedb": "llm_practice.rag.store_lancedb:LanceStore", "milvus": "llm_practice.rag.store_milvus:MilvusStore"}
 
 
+def _collection(name: str) -> str:
+    """Milvus collection names take only ASCII letters, digits and '_': other names (产品手册) get a hash."""
+    if name.isascii():
+        return f"kb_{name}".replace("-", "_")
+    import hashlib
+
+    return "kb_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
+
+
 def _location(name: str, folder: Path, uri: str | None) -> dict:
     """Where a backend keeps a knowledge base: a folder or file inside it, unless --uri says otherwise."""
     if name == "milvus":
-        return {"uri": uri or str(folder / "milvus.db"), "collection": f"kb_{folder.name}".replace("-", "_")}
+        return {"uri": uri or str(folder / "milvus.db"), "collection": _collection(folder.name)}
     return {"uri": uri or str(folder / "lancedb")}
 
 
