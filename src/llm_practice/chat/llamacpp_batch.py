@@ -288,7 +288,9 @@ class BatchedLlamaCppEngine(ChatEngine):
             self._active.append(req)
 
     def _finish(self, req: _Request, reason: str) -> None:
-        tail = req.held + req.decoder.decode(b"", final=True)
+        # bytes still in the decoder are a character cut off by the token limit: drop them rather
+        # than show U+FFFD at the end of a Chinese answer ("...编号。\ufffd")
+        tail = req.held
         if tail and reason != "stop_string":
             req.out.put(tail)
         req.stream.finish_reason = "stop" if reason == "stop_string" else reason
