@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
+from .trl_types import SPEC_VERSION
 from .trl_types import check as check_value
 
 # stage -> (module, recipe class, run function, TRL config "module:Class")
@@ -90,7 +91,7 @@ def trl_fields(stage: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=None)
-def trl_field_types(stage: str) -> dict[str, dict]:
+def trl_field_types(stage: str) -> dict[str, str | dict]:
     """The fields of the stage's TRL config and what each accepts (trl_types.describe).
 
     Importing a TRL config imports torch and transformers (seconds), so the fields are cached per
@@ -106,7 +107,7 @@ def trl_field_types(stage: str) -> dict[str, dict]:
 
     spec = STAGES[stage][3]
     try:
-        cache = get_settings().cache_dir / f"trl-field-types-{trl_version(spec)}.json"
+        cache = get_settings().cache_dir / f"trl-field-types-v{SPEC_VERSION}-{trl_version(spec)}.json"
     except PackageNotFoundError:
         cache = None
     known: dict = {}
