@@ -228,7 +228,7 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
                               "Use the recipe keys: name/--output pick the folder, seed and max_length are "
                               "recipe keys, --resume resumes.")
     types = trl_field_types(stage)
-    data["trainer"] = {k: check_value(k, v, types.get(k), _where(source, lines, k if k in lines or k in overridden else "trainer"))
+    data["trainer"] = {k: check_value(k, v, types[k], _where(source, lines, k if k in lines or k in overridden else "trainer"))
                        for k, v in trainer.items()}
     data["source"] = source or None
     try:

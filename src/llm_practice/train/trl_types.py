@@ -1,16 +1,12 @@
 """What each TRL setting accepts, so a recipe's value is checked before any weights load.
 
-TRL's configs are dataclasses that do not check their values: `bf16=maybe` (the string "maybe")
-would switch bf16 on, `max_steps=ten` would fail minutes later. `describe(type)` turns a field's
-declared type into JSON, cached with the field names (recipe.trl_field_types) so a recipe is
-checked without importing TRL:
+TRL's configs are dataclasses that do not check their values (`bf16=maybe` would switch bf16 on,
+`max_steps=ten` fail minutes later). `describe` turns a field's declared type into JSON, cached with
+the field names (recipe.trl_field_types) so checking needs no TRL import; `check` rebuilds the type
+and lets pydantic validate the value in lax mode ("1e-4" becomes a float), or raises ConfigError:
 
     >>> describe(list[float] | None)
     {'union': [{'list': 'float'}, 'null']}
-
-`check(key, value, spec, where)` rebuilds the type and lets pydantic validate the value in lax mode
-("1e-4" becomes a float, 100.0 for an int field 100), or raises ConfigError naming the key, the
-value and what the field takes. Classes a recipe cannot write (ParallelismConfig ...) are "any".
 """
 
 from __future__ import annotations
@@ -92,14 +88,11 @@ def rebuild(spec):
 
 def check(key: str, value, spec, where: str):
     """The value to pass to TRL, or ConfigError(where: key) saying what the field takes."""
-    if spec is None:
-        return value
     try:
         return TypeAdapter(rebuild(spec)).validate_python(value)
     except ValidationError:
-        close = difflib.get_close_matches(value, map(str, _choices(spec)), n=1) if isinstance(value, str) else []
         raise ConfigError(f"{where}: {key}", f"expects {expected(spec)}, got {_yaml(value, repr)}",
-                          f"Write {key}={close[0] if close else _example(spec)} (TRL does not check its settings: "
+                          f"Write {key}={_example(spec, value)} (TRL does not check its settings: "
                           "a wrong value would train with something you did not ask for, or fail after the model "
                           "loads).") from None
 
@@ -118,22 +111,18 @@ def expected(spec) -> str:
     return " or ".join(expected(m) for m in spec["union"])
 
 
-def _choices(spec) -> list:
-    if isinstance(spec, str):
-        return []
-    return spec.get("literal") or [c for m in spec.get("union", ()) for c in _choices(m)]
-
-
-def _example(spec) -> str:
+def _example(spec, refused=None) -> str:
+    """A value the field takes; of choices, the nearest to the one refused (lr_scheduler_type=cosin: cosine)."""
     if isinstance(spec, str):
         return {"bool": "true", "int": "8", "float": "0.0001"}.get(spec, "VALUE")
     if "literal" in spec:
-        return _yaml(spec["literal"][0])
+        choices = [_yaml(c) for c in spec["literal"]]
+        return (difflib.get_close_matches(_yaml(refused), choices, n=1) or choices)[0]
     if "list" in spec:
         return f"[{_example(spec['list'])}]"
     if "dict" in spec:
         return f"{{KEY: {_example(spec['dict'])}}}"
-    return _example(spec["union"][0])
+    return _example(spec["union"][0], refused)
 
 
 def _yaml(value, quote=str) -> str:
