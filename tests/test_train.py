@@ -82,6 +82,17 @@ def test_trl_settings_are_type_checked_before_loading(tmp_path):
     assert type(r.trainer["max_steps"]) is int and type(r.trainer["weight_decay"]) is float
 
 
+def test_trl_lists_are_checked_item_by_item_and_a_near_choice_is_suggested():
+    base = ["stage=dpo", "data=x.jsonl"]
+    with pytest.raises(ConfigError, match=r"loss_weights: expects a list \(each item a number\) or null, "
+                                          r"got \[1, 'heavy'\]"):
+        load_recipe(None, [*base, "loss_weights=[1, heavy]"])
+    r = load_recipe(None, [*base, "loss_weights=[1, 2e-1]", "loss_type=ipo"])  # TRL wraps a lone loss_type
+    assert r.trainer == {"loss_weights": [1.0, 0.2], "loss_type": "ipo"}
+    with pytest.raises(ConfigError, match=r"Write lr_scheduler_type=cosine "):
+        load_recipe(None, [*base, "lr_scheduler_type=cosin"])
+
+
 # --- checks before weights load ------------------------------------------------------------------
 
 def test_data_must_fit_the_stage(tiny):

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
+from .trl_types import SPEC_VERSION
 from .trl_types import check as check_value
 
 # stage -> (module, recipe class, run function, TRL config "module:Class")
@@ -90,7 +91,7 @@ def trl_fields(stage: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=None)
-def trl_field_types(stage: str) -> dict[str, dict]:
+def trl_field_types(stage: str) -> dict[str, str | dict]:
     """The fields of the stage's TRL config and what each accepts (trl_types.describe).
 
     Importing a TRL config imports torch and transformers (seconds), so the fields are cached per
@@ -106,7 +107,7 @@ def trl_field_types(stage: str) -> dict[str, dict]:
 
     spec = STAGES[stage][3]
     try:
-        cache = get_settings().cache_dir / f"trl-field-types-{trl_version(spec)}.json"
+        cache = get_settings().cache_dir / f"trl-field-types-v{SPEC_VERSION}-{trl_version(spec)}.json"
     except PackageNotFoundError:
         cache = None
     known: dict = {}
@@ -227,7 +228,7 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
                               "Use the recipe keys: name/--output pick the folder, seed and max_length are "
                               "recipe keys, --resume resumes.")
     types = trl_field_types(stage)
-    data["trainer"] = {k: check_value(k, v, types.get(k), _where(source, lines, k if k in lines or k in overridden else "trainer"))
+    data["trainer"] = {k: check_value(k, v, types[k], _where(source, lines, k if k in lines or k in overridden else "trainer"))
                        for k, v in trainer.items()}
     data["source"] = source or None
     try:
