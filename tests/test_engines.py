@@ -62,11 +62,16 @@ def test_openai_engine_is_registered_and_reaches_llmp_serve(tmp_path, shared_cac
                 [{"role": "user", "content": "hi"}], GenerationParams()).text()
 
 
-def test_a_chinese_answer_cut_by_max_tokens_never_ends_in_a_broken_character(local_engine):
+@pytest.mark.parametrize("engine", ["llama.cpp", "transformers"])
+def test_a_chinese_answer_cut_by_max_tokens_never_ends_in_a_broken_character(local_engine, engine, shared_cache,
+                                                                              monkeypatch):
     """Chinese characters take several byte-level tokens: a token limit often falls inside one.
     The cut character is dropped, never shown as U+FFFD."""
     from llm_practice.chat.langchain import LlmpChatModel
 
+    if engine == "transformers":
+        monkeypatch.setenv("LLMP_CACHE", str(shared_cache))
+        local_engine = load_engine(get_model("smollm2-135m-instruct"), engine="transformers", threads=1)
     texts = [LlmpChatModel(engine=local_engine, temperature=0, max_tokens=n).invoke("请用中文介绍一下北京。").content
              for n in range(1, 9)]
     assert any(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in texts)  # it did answer in Chinese

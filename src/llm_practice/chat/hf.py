@@ -237,9 +237,17 @@ class TransformersEngine(ChatEngine):
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
         try:
+            cut = ""  # the streamer's last text can end in a character cut off by max_new_tokens
             for delta in streamer:
-                if delta:
+                if cut:
+                    yield cut
+                    cut = ""
+                if delta.endswith("\ufffd"):
+                    cut = delta
+                elif delta:
                     yield delta
+            if cut.rstrip("\ufffd"):
+                yield cut.rstrip("\ufffd")
         finally:
             cancel.event.set()  # harmless when finished; stops generation when abandoned
             worker.join()
