@@ -31,6 +31,16 @@ def test_chat_streams_a_reply_and_screenshot(page):
     temperature.fill("0")  # greedy, so the tiny model gives its usual answer
     temperature.press("Enter")
     page.locator("#message textarea").fill("Tell me the name of the capital of France.")
+    # Every text the reply shows, recorded by the page itself: polling from here can miss all the
+    # partial texts when the short reply streams in between two polls on a busy machine.
+    page.evaluate("""() => {
+        window.llmpSeen = new Set();
+        const chat = document.querySelector('#chatbot');
+        new MutationObserver(() => {
+            const bots = chat.querySelectorAll('.bot');
+            if (bots.length) window.llmpSeen.add(bots[bots.length - 1].innerText.trim());
+        }).observe(chat, {subtree: true, childList: true, characterData: true});
+    }""")
     page.locator("#send").click()
     seen = set()
     deadline = time.time() + 90
@@ -46,6 +56,7 @@ def test_chat_streams_a_reply_and_screenshot(page):
         time.sleep(0.05)
     final = bot_text(page)
     assert "Paris" in final, final
+    seen |= {text for text in page.evaluate("() => Array.from(window.llmpSeen)") if text}
     assert len(seen) >= 2, f"the reply did not stream: {seen}"  # partial texts were shown
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
