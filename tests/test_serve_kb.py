@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from fastapi.testclient import TestClient
 
 from llm_practice.serve.app import create_app
@@ -19,6 +21,7 @@ def test_kb_api_create_upload_search_ask_and_errors(tmp_path):
     with open(samples["guide.md"], "rb") as a, open(samples["gbk.txt"], "rb") as b:
         added = client.post("/v1/kb/api/files", files=[("files", ("guide.md", a)), ("files", ("gbk.txt", b))])
     assert added.status_code == 200 and len(added.json()["added"]) == 2
+    assert added.json()["warnings"] == []  # onnxruntime installed: documents went through it
     empty = client.post("/v1/kb/api/files", files=[("files", ("zero.txt", b""))]).json()
     assert "empty" in empty["failed"][0]["reason"]
     assert sorted(f["type"] for f in client.get("/v1/kb/api/files").json()["data"]) == ["md", "txt"]
@@ -32,3 +35,27 @@ def test_kb_api_create_upload_search_ask_and_errors(tmp_path):
     assert unknown["answer"].startswith("I don't know") and unknown["sources"] == []
     assert client.delete("/v1/kb/api").status_code == 200
     assert client.get("/v1/kb").json()["data"] == []
+
+
+def test_kb_upload_without_onnxruntime_warns_with_the_install_command(tmp_path, monkeypatch):
+    """onnxruntime missing (made unimportable as in test_kb's CLI test): the upload still goes in
+    (torch embeds it; guide.md's vectors usually come from the cache the test above filled) and
+    the response carries the note `llmp kb add` prints, in the server's language."""
+    from llm_practice.settings import get_settings
+
+    guide = write_samples(tmp_path / "docs")["guide.md"]
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    client = TestClient(create_app(ServeConfig(ui=False), served={}), base_url="http://127.0.0.1")
+    assert client.post("/v1/kb", json={"name": "slow"}).status_code == 201
+    added = client.post("/v1/kb/slow/files", files=[("files", ("guide.md", guide.read_bytes()))]).json()
+    assert len(added["added"]) == 1 and added["chunks"] > 0
+    [warning] = added["warnings"]
+    assert warning["code"] == "slow_embedding_runtime" and warning["missing"] == ["onnxruntime"]
+    assert warning["message"].startswith("Note: onnxruntime not installed, so documents are embedded by torch")
+    assert "pip install 'llm-practice[rag]'" in warning["message"]
+    monkeypatch.setenv("LLMP_LANG", "zh")
+    get_settings.cache_clear()
+    again = client.post("/v1/kb/slow/files", files=[("files", ("guide.md", guide.read_bytes()))]).json()
+    assert len(again["unchanged"]) == 1
+    assert again["warnings"][0]["message"].startswith("提示：未安装 onnxruntime")
+    assert "pip install 'llm-practice[rag]'" in again["warnings"][0]["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import httpx
@@ -30,6 +31,16 @@ def test_chat_streams_a_reply_and_screenshot(page):
     temperature.fill("0")  # greedy, so the tiny model gives its usual answer
     temperature.press("Enter")
     page.locator("#message textarea").fill("Tell me the name of the capital of France.")
+    # Every text the reply shows, recorded by the page itself: polling from here can miss all the
+    # partial texts when the short reply streams in between two polls on a busy machine.
+    page.evaluate("""() => {
+        window.llmpSeen = new Set();
+        const chat = document.querySelector('#chatbot');
+        new MutationObserver(() => {
+            const bots = chat.querySelectorAll('.bot');
+            if (bots.length) window.llmpSeen.add(bots[bots.length - 1].innerText.trim());
+        }).observe(chat, {subtree: true, childList: true, characterData: true});
+    }""")
     page.locator("#send").click()
     seen = set()
     deadline = time.time() + 90
@@ -45,6 +56,7 @@ def test_chat_streams_a_reply_and_screenshot(page):
         time.sleep(0.05)
     final = bot_text(page)
     assert "Paris" in final, final
+    seen |= {text for text in page.evaluate("() => Array.from(window.llmpSeen)") if text}
     assert len(seen) >= 2, f"the reply did not stream: {seen}"  # partial texts were shown
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
@@ -104,6 +116,7 @@ def test_knowledge_base_tab_create_upload_chunks_search_and_cited_chat(page, tmp
     page.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Added 1')",
                            timeout=180_000)
     assert "guide.md" in page.locator("#kb-files").inner_text()
+    assert not page.locator("#kb-note").is_visible()  # onnxruntime installed: no slow-runtime note
     page.locator("#kb-file input").click()
     page.get_by_role("option").filter(has_text="guide.md").first.click()
     page.wait_for_function("() => document.querySelector('#kb-chunks').innerText.includes('8080')", timeout=30_000)
@@ -125,3 +138,41 @@ def test_knowledge_base_tab_create_upload_chunks_search_and_cited_chat(page, tmp
         "() => Array.from(document.querySelectorAll('[role=tab]')).some(t => t.innerText.trim() === '知识库')",
         timeout=15_000)
     page.get_by_role("radio", name="English").check()
+
+
+def test_knowledge_base_upload_without_onnxruntime_shows_the_slow_runtime_note(page, tmp_path, monkeypatch):
+    """onnxruntime missing (made unimportable as in test_kb's CLI test, so the app runs in this
+    process, with no chat model): the tab says, under the upload, that documents go through torch
+    and how to install the fast runtime, in English and in Chinese. (guide.md's vectors usually
+    come from the cache the test above filled.)"""
+    from llm_practice.serve.app import create_app
+    from llm_practice.serve.config import ServeConfig
+
+    from .rag_samples import write_samples
+    from .servers import InProcessServer
+
+    guide = write_samples(tmp_path)["guide.md"]
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with InProcessServer(create_app(ServeConfig(ui=True), served={})) as server:
+        slow = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
+        slow.goto(server.url + "/", wait_until="networkidle")
+        slow.get_by_role("tab", name="Knowledge base").click()
+        slow.locator("#kb-name input, #kb-name textarea").first.fill("slowdocs")
+        slow.locator("#kb-create").click()
+        slow.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Created')",
+                               timeout=30_000)
+        slow.locator("#kb-upload input[type=file]").set_input_files(str(guide))
+        slow.wait_for_function("() => document.querySelector('#kb-upload').innerText.includes('guide.md')",
+                               timeout=30_000)
+        slow.locator("#kb-add").click()
+        slow.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Added 1')",
+                               timeout=180_000)
+        note = slow.locator("#kb-note")
+        assert "onnxruntime not installed, so documents are embedded by torch" in note.inner_text()
+        assert "pip install 'llm-practice[rag]'" in note.inner_text()
+        slow.screenshot(path=str(ARTIFACTS / "ui-kb-slow-runtime.png"), full_page=True)
+        slow.get_by_role("radio", name="中文").check()
+        slow.wait_for_function("() => document.querySelector('#kb-note').innerText.includes('未安装 onnxruntime')",
+                               timeout=15_000)
+        assert "pip install 'llm-practice[rag]'" in note.inner_text()
+        slow.close()

@@ -1,4 +1,5 @@
-"""The terminal UI's words in English and Chinese.
+"""Words shown to people in English and Chinese: the terminal's, and the few that the CLI, the
+API and the web UI all say (one text for all three, e.g. `kb_slow_runtime`).
 
 The language comes from `LLMP_LANG` (`zh` or `en`), else from the locale (`LANG=zh_CN.UTF-8`).
 Library code returns data; only `cli/` and `serve/` look words up here.
@@ -48,9 +49,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "chat_loading": {"en": "Loading {model} ...", "zh": "正在加载 {model} ……"},
     "chat_bye": {"en": "Bye.", "zh": "再见。"},
     "chat_exit_hint": {"en": "(Press Ctrl-C again or type /exit to leave.)", "zh": "（再按一次 Ctrl-C 或输入 /exit 退出。）"},
+    # `llmp kb add`, the upload of `/v1/kb/NAME/files` and the web UI's Knowledge base tab
+    # (embeddings.e5.slow_document_runtime says when)
+    "kb_slow_runtime": {
+        "en": "Note: {modules} not installed, so documents are embedded by torch float32, about 2x slower. "
+              "For the faster int8 runtime: pip install 'llm-practice[rag]'",
+        "zh": "提示：未安装 {modules}，文档改用 torch float32 向量化，约慢一倍。"
+              "安装更快的 int8 运行时：pip install 'llm-practice[rag]'",
+    },
 }
 
 
 def t(key: str, **kwargs) -> str:
     text = MESSAGES[key][get_settings().lang]
     return text.format(**kwargs) if kwargs else text
+
+
+def both(key: str, **kwargs) -> dict[str, str]:
+    """{"en": ..., "zh": ...}: for the web UI, whose language switch picks one per page."""
+    return {lang: text.format(**kwargs) if kwargs else text for lang, text in MESSAGES[key].items()}

@@ -13,10 +13,6 @@ WORDS = {
     "added": {"en": "Added {added}, replaced {replaced}, unchanged {unchanged}; {chunks} chunks stored in '{name}'.",
               "zh": "新增 {added} 个、替换 {replaced} 个、未变 {unchanged} 个文件；'{name}' 写入 {chunks} 个文本块。"},
     "failed": {"en": "Not added: {path}: {reason}", "zh": "未加入：{path}：{reason}"},
-    "slow_runtime": {"en": "Note: {modules} not installed, so documents are embedded by torch float32, about 2x slower. "
-                           "For the faster int8 runtime: pip install 'llm-practice[rag]'",
-                     "zh": "提示：未安装 {modules}，文档改用 torch float32 向量化，约慢一倍。"
-                           "安装更快的 int8 运行时：pip install 'llm-practice[rag]'"},
     "skipped": {"en": "Skipped {n} file(s) of unsupported types inside folders (e.g. {example}).",
                 "zh": "跳过文件夹中 {n} 个不支持的文件（例如 {example}）。"},
     "boilerplate": {"en": "Repeated header/footer/navigation lines indexed once: {n} copies dropped.",
@@ -100,12 +96,14 @@ def add_cmd(name: str, paths: tuple[str, ...], quiet: bool) -> None:
 
 
 def _note_slow_runtime(embedder: str) -> None:
-    """One line when e5's documents fall back to torch because onnxruntime is missing."""
-    from ..embeddings.e5 import E5Embedder, missing_onnx_modules
+    """One line when e5's documents fall back to torch because onnxruntime is missing (the same
+    words as the API's upload warning and the web UI's note: i18n `kb_slow_runtime`)."""
+    from ..embeddings.e5 import slow_document_runtime
+    from ..i18n import t
 
-    missing = missing_onnx_modules() if embedder == E5Embedder.name else []
+    missing = slow_document_runtime(embedder)
     if missing:
-        click.echo(w("slow_runtime", modules=", ".join(missing)), err=True)
+        click.echo(t("kb_slow_runtime", modules=", ".join(missing)), err=True)
 
 
 def _progress_bar(quiet: bool):

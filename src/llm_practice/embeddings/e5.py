@@ -34,10 +34,18 @@ ONNX_MODULES = ("onnxruntime", "onnx")  # both come with the `rag` extra
 
 def missing_onnx_modules() -> list[str]:
     """The modules the default int8 runtime needs that are not installed. Without them documents
-    go through torch float32, about 2x the CPU per passage: `llmp kb add` says so once."""
+    go through torch float32, about 2x the CPU per passage."""
     from importlib.util import find_spec
 
     return [name for name in ONNX_MODULES if find_spec(name) is None]
+
+
+def slow_document_runtime(embedder: str) -> list[str]:
+    """The modules whose absence sends the documents of a knowledge base embedded by `embedder`
+    (its registry name) to torch float32; empty when that does not happen. `llmp kb add`, the
+    upload of `/v1/kb/NAME/files` and the web UI's upload tell the user, with the install
+    command (i18n `kb_slow_runtime`)."""
+    return missing_onnx_modules() if embedder == E5Embedder.name else []
 
 
 def _runtimes() -> dict:

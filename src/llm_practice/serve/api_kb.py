@@ -9,6 +9,13 @@
     POST   /v1/kb/{name}/search           {"query", "k"?, "filters"?: ["type=pdf"]}  -> {"results": [...]}
     POST   /v1/kb/{name}/ask              {"question", "model"?, "k"?, "max_tokens"?, "stream"?}
 
+The upload answers `{"added", "replaced", "unchanged", "failed": [{"file", "reason"}], "chunks",
+"warnings": [...]}`. `warnings` is empty unless something the user should fix made the upload
+slower: `{"code": "slow_embedding_runtime", "missing": ["onnxruntime", ...], "message"}` when
+onnxruntime is not installed, so the documents of an e5 knowledge base were embedded by torch
+float32 (about 2x slower); `message` (in the server's language) is the line `llmp kb add` prints,
+with the install command.
+
 Answers go through the server's one generation service (queue, deadline, metrics); when nothing
 relevant is retrieved the answer is "I don't know" and no model is used.
 """
@@ -116,7 +123,20 @@ async def upload(name: str, files: list[UploadFile]):
         paths.append(str(target))
     report = await _run(kb.add, paths)
     return {"added": report.added, "replaced": report.replaced, "unchanged": report.unchanged,
-            "failed": [{"file": f, "reason": r} for f, r in report.failed], "chunks": report.chunks}
+            "failed": [{"file": f, "reason": r} for f, r in report.failed], "chunks": report.chunks,
+            "warnings": _warnings(kb.config.embedder)}
+
+
+def _warnings(embedder: str) -> list[dict]:
+    """What `llmp kb add` notes on stderr, as data: e5's documents went through torch."""
+    from ..embeddings.e5 import slow_document_runtime
+    from ..i18n import t
+
+    missing = slow_document_runtime(embedder)
+    if not missing:
+        return []
+    return [{"code": "slow_embedding_runtime", "missing": missing,
+             "message": t("kb_slow_runtime", modules=", ".join(missing))}]
 
 
 @router.delete("/v1/kb/{name}/files")

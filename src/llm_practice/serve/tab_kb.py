@@ -2,7 +2,10 @@
 
 The handlers call the same library as `llmp kb` and `/v1/kb` (`create_kb`, `KnowledgeBase.add`,
 `.files`, `.chunks`, `.search`) and the chat the same grounding as the model `kb:NAME`
-(serve/kb_chat.py) through the server's one generation service. The chat transcript is HTML so
+(serve/kb_chat.py) through the server's one generation service. When onnxruntime is missing, a
+note under the upload says that the chosen knowledge base's documents go through the slower torch
+runtime and how to install the fast one: the words of `llmp kb add` (i18n `kb_slow_runtime`), in
+the page's language. The chat transcript is HTML so
 that each citation [n] is a link to its numbered source below the answer (`#kb-src-N`).
 """
 
@@ -50,6 +53,28 @@ def file_rows(name: str | None) -> list[list]:
     if not name:
         return []
     return [[e.source, e.type, e.chunks, e.bytes, e.added[:19]] for e in KnowledgeBase(name).files()]
+
+
+def slow_runtime(name: str | None) -> bool:
+    """Whether the documents of knowledge base `name` are embedded by the slow torch fallback."""
+    from ..embeddings.e5 import slow_document_runtime
+    from ..rag.kb import KnowledgeBase
+
+    if not name:
+        return False
+    try:
+        return bool(slow_document_runtime(KnowledgeBase(name).config.embedder))
+    except LlmpError:
+        return False
+
+
+def slow_runtime_texts() -> dict[str, str]:
+    """The note's words in both languages (empty when onnxruntime is installed)."""
+    from ..embeddings.e5 import missing_onnx_modules
+    from ..i18n import both
+
+    missing = missing_onnx_modules()
+    return both("kb_slow_runtime", modules=", ".join(missing)) if missing else {"en": "", "zh": ""}
 
 
 def create(name: str) -> tuple[str, list[str]]:
@@ -184,6 +209,8 @@ def kb_tab(gr, ctx) -> dict:
         with gr.Row():
             upload = gr.File(file_count="multiple", type="filepath", label=TEXTS["upload"]["en"], elem_id="kb-upload")
             add_button = gr.Button(TEXTS["add"]["en"], variant="primary", elem_id="kb-add")
+        note_texts = slow_runtime_texts()
+        note = gr.Markdown(note_texts["en"], visible=slow_runtime(kb.value), elem_id="kb-note")
         files = gr.Dataframe(headers=FILE_COLUMNS, value=file_rows(kb.value), label=TEXTS["files"]["en"],
                              interactive=False, elem_id="kb-files")
         file = gr.Dropdown([], label=TEXTS["file"]["en"], elem_id="kb-file")
@@ -202,7 +229,8 @@ def kb_tab(gr, ctx) -> dict:
 
     def refresh(name):
         rows = file_rows(name)
-        return rows, gr.update(choices=[r[0] for r in rows], value=None), "", [], ""
+        return rows, gr.update(choices=[r[0] for r in rows], value=None), "", [], "", \
+            gr.update(visible=slow_runtime(name))
 
     def on_create(name):
         message, choices = create(name)
@@ -212,13 +240,13 @@ def kb_tab(gr, ctx) -> dict:
     def on_add(name, paths, progress=gr.Progress()):
         message = add_files(name, paths or [], lambda stage, done, total: progress((done, total), desc=stage))
         rows = file_rows(name)
-        return message, rows, gr.update(choices=[r[0] for r in rows])
+        return message, rows, gr.update(choices=[r[0] for r in rows]), gr.update(visible=slow_runtime(name))
 
     on_ask = ask_handler(ctx)
 
-    kb.change(refresh, kb, [files, file, chunks, turns, transcript])
+    kb.change(refresh, kb, [files, file, chunks, turns, transcript, note])
     create_button.click(on_create, new_name, [status, kb])
-    add_button.click(on_add, [kb, upload], [status, files, file])
+    add_button.click(on_add, [kb, upload], [status, files, file, note])
     file.change(chunks_markdown, [kb, file], chunks)
     search_button.click(search_markdown, [kb, query], results)
     query.submit(search_markdown, [kb, query], results)
@@ -227,4 +255,4 @@ def kb_tab(gr, ctx) -> dict:
     keys = {tab: "tab", kb: "kb", new_name: "new_name", create_button: "create", upload: "upload",
             add_button: "add", files: "files", file: "file", query: "query", search_button: "search",
             question: "question", ask_button: "ask"}
-    return {comp: TEXTS[key] for comp, key in keys.items()}
+    return {**{comp: TEXTS[key] for comp, key in keys.items()}, note: note_texts}
