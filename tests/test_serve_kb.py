@@ -35,6 +35,14 @@ def test_kb_api_create_upload_search_ask_and_errors(tmp_path):
     assert unknown["answer"].startswith("I don't know") and unknown["sources"] == []
     assert client.delete("/v1/kb/api").status_code == 200
     assert client.get("/v1/kb").json()["data"] == []
+    # a Chinese name works in the URL (percent-encoded by the client) and as the model kb:NAME
+    assert client.post("/v1/kb", json={"name": "产品手册"}).status_code == 201
+    with open(samples["gbk.txt"], "rb") as b:
+        assert client.post("/v1/kb/产品手册/files", files=[("files", ("gbk.txt", b))]).status_code == 200
+    assert client.post("/v1/kb/产品手册/search", json={"query": "熊猫吃什么？", "k": 1}).json()["results"]
+    assert "kb:产品手册" in [m["id"] for m in client.get("/v1/models").json()["data"]]
+    refused = client.post("/v1/kb", json={"name": "../outside"})
+    assert refused.status_code == 400 and "not a valid knowledge-base name" in refused.json()["error"]["message"]
 
 
 def test_kb_upload_without_onnxruntime_warns_with_the_install_command(tmp_path, monkeypatch):
