@@ -270,7 +270,10 @@ is timed for both. A plain-text page laid out as section names over indented bod
 page here) gets its one-line first section, the NAME line
 ("useradd - 创建一个新用户或更新默认新用户信息"),
 as the heading of each of its chunks (`rag/loaders.py` `text_title`; embedded and indexed with
-the chunk); the plain pipeline's splitter has no such notion.
+the chunk); the plain pipeline's splitter has no such notion. Whitespace between two Chinese
+characters is left out of what is embedded and indexed (`rag/splitter.py` `join_cjk`): 13 of the
+200 Chinese pages space their words or every character ("设 定 与 控 制 环回设备") and every page
+wraps lines inside words.
 Latency: each timed query is embedded afresh (no embedding cache), then searched; 3 rounds over
 the questions (both sets), the first a warm-up. Ours: query embedding, dense search, BM25,
 weighted score fusion (0.6 dense, 0.4 BM25), near-duplicate merging, at most two chunks per
