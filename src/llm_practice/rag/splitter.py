@@ -22,8 +22,9 @@ from .loaders import Block
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\]])|(?<=\.)(?=\s)|\n\s*\n|(?<=\n)")
 _CLAUSE_END = re.compile(r"(?<=[，、,：:])")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
-_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])\s+"
-                      r"(?=[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])")
+# Chinese characters and CJK punctuation, fullwidth punctuation (not fullwidth letters: "ＡＢ ＣＤ" keeps its space)
+_HAN = r"\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+_CJK_GAP = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
 
 
 def join_cjk(text: str) -> str:
