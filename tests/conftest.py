@@ -23,6 +23,12 @@ BIN = Path(sys.executable).parent
 # core the other worker needs; waiting passively costs a little alone and saves a lot when shared.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# Tests press Ctrl-C (SIGINT) in the `llmp` they start. A shell runs a command it puts in the background
+# (`make test &`) with SIGINT ignored, children inherit that, and their Ctrl-C would do nothing: give the
+# test processes, and so what they start, the default handler back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 # `pytest` runs the suite on two workers (pytest-xdist, `-n 2 --dist loadfile` in pyproject.toml): most
 # tests wait on subprocesses, servers and browsers, so one process leaves a core idle. A test file is
 # one unit of work, so its module-scoped servers and models start once, on one worker; the files that
