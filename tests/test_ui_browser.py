@@ -100,21 +100,25 @@ def test_language_switch_to_chinese(page):
                            timeout=15_000)
 
 
-def test_knowledge_base_tab_create_upload_chunks_search_and_cited_chat(page, tmp_path):
-    """Knowledge base tab: create, upload, file table, chunk viewer, search, chat whose citations link to sources."""
-    from .rag_samples import write_samples
-
-    guide = write_samples(tmp_path)["guide.md"]
+def _create_and_add(page, name: str, document) -> None:
+    """In the Knowledge base tab: create `name`, upload `document`, add it, wait until it is in."""
     page.get_by_role("tab", name="Knowledge base").click()
-    page.locator("#kb-name input, #kb-name textarea").first.fill("webdocs")
+    page.locator("#kb-name input, #kb-name textarea").first.fill(name)
     page.locator("#kb-create").click()
     page.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Created')", timeout=30_000)
-    page.locator("#kb-upload input[type=file]").set_input_files(str(guide))
-    page.wait_for_function("() => document.querySelector('#kb-upload').innerText.includes('guide.md')",
+    page.locator("#kb-upload input[type=file]").set_input_files(str(document))
+    page.wait_for_function(f"() => document.querySelector('#kb-upload').innerText.includes('{document.name}')",
                            timeout=30_000)
     page.locator("#kb-add").click()
     page.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Added 1')",
                            timeout=180_000)
+
+
+def test_knowledge_base_tab_create_upload_chunks_search_and_cited_chat(page, tmp_path):
+    """Knowledge base tab: create, upload, file table, chunk viewer, search, chat whose citations link to sources."""
+    from .rag_samples import write_samples
+
+    _create_and_add(page, "webdocs", write_samples(tmp_path)["guide.md"])
     assert "guide.md" in page.locator("#kb-files").inner_text()
     assert not page.locator("#kb-note").is_visible()  # onnxruntime installed: no slow-runtime note
     page.locator("#kb-file input").click()
@@ -156,17 +160,7 @@ def test_knowledge_base_upload_without_onnxruntime_shows_the_slow_runtime_note(p
     with InProcessServer(create_app(ServeConfig(ui=True), served={})) as server:
         slow = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
         slow.goto(server.url + "/", wait_until="networkidle")
-        slow.get_by_role("tab", name="Knowledge base").click()
-        slow.locator("#kb-name input, #kb-name textarea").first.fill("slowdocs")
-        slow.locator("#kb-create").click()
-        slow.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Created')",
-                               timeout=30_000)
-        slow.locator("#kb-upload input[type=file]").set_input_files(str(guide))
-        slow.wait_for_function("() => document.querySelector('#kb-upload').innerText.includes('guide.md')",
-                               timeout=30_000)
-        slow.locator("#kb-add").click()
-        slow.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Added 1')",
-                               timeout=180_000)
+        _create_and_add(slow, "slowdocs", guide)
         note = slow.locator("#kb-note")
         assert "onnxruntime not installed, so documents are embedded by torch" in note.inner_text()
         assert "pip install 'llm-practice[rag]'" in note.inner_text()
